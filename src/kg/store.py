@@ -1,0 +1,97 @@
+"""Store step: the on-disk Oxigraph store, built in a temporary folder and swapped in atomically.
+
+`--store DIR` names a symbolic link to the current build (`DIR.builds/<id>`); a new build is
+written beside it and the link is replaced in one rename, so readers never see a half-built
+store and a failed build leaves the old one as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph
+from pyoxigraph import DefaultGraph, NamedNode, Quad, Store
+
+from kg.errors import StoreError
+
+KEEP_BUILDS = 2
+
+
+def _builds_dir(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".builds")
+
+
+def open_read_only(store_path: Path) -> Store:
+    """Open a built store for reading; several processes may do so at once."""
+    if not store_path.exists():
+        raise StoreError(f"no store at {store_path}: run `kg build` first")
+    try:
+        return Store.read_only(str(store_path.resolve()))
+    except OSError as exc:
+        raise StoreError(f"cannot open the store at {store_path}: {exc}") from exc
+
+
+def open_in_memory(quads: Iterable[Quad]) -> Store:
+    store = Store()
+    store.extend(quads)
+    return store
+
+
+def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
+    """Write a new store with one named graph per entry, then make `store_path` point at it."""
+    builds = _builds_dir(store_path)
+    builds.mkdir(parents=True, exist_ok=True)
+    build_dir = builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    try:
+        store = Store(str(build_dir))
+        for quads in graphs.values():
+            store.bulk_extend(quads)
+        store.flush()
+        store.optimize()
+        del store
+    except Exception as exc:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise StoreError(f"cannot write the new store in {build_dir}: {exc}") from exc
+    _swap_link(store_path, build_dir)
+    _prune(builds, keep=build_dir)
+    return build_dir
+
+
+def _swap_link(store_path: Path, build_dir: Path) -> None:
+    if store_path.exists() and not store_path.is_symlink():
+        # A store from before the link layout: keep it as an old build rather than delete it.
+        store_path.rename(_builds_dir(store_path) / f"legacy-{int(time.time())}")
+    tmp_link = store_path.with_name(f".{store_path.name}.{os.getpid()}.tmp")
+    if tmp_link.is_symlink():
+        tmp_link.unlink()
+    tmp_link.symlink_to(os.path.relpath(build_dir, store_path.parent))
+    os.replace(tmp_link, store_path)
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    """Delete all but the newest few builds (readers of an older one keep their open files)."""
+    old = sorted((p for p in builds.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
+    for path in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def graph_quads(triples: Iterable[tuple], graph_iri: str) -> list[Quad]:
+    """pyoxigraph quads of `triples` (pyoxigraph terms) in a named graph."""
+    graph = NamedNode(graph_iri)
+    return [Quad(s, p, o, graph) for s, p, o in triples]
+
+
+def triple_counts(store: Store) -> dict[str, int]:
+    """Triples per named graph, and in the default graph (which is empty: queries use the union)."""
+    counts = {str(g.value): 0 for g in store.named_graphs()}
+    for row in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+        counts[row["g"].value] = int(row["n"].value)
+    return counts
+
+
+__all__ = ["open_read_only", "open_in_memory", "write_store", "graph_quads", "triple_counts",
+           "DefaultGraph", "pyoxigraph"]

@@ -1,0 +1,23 @@
+"""The Flask application factory; each concern is a blueprint in its own module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from kg.config import Settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = Settings.from_env()
+    for key, value in (test_config or {}).items():
+        setattr(settings, key, value)
+    app.config["KG"] = settings
+
+    from kg.web import db, sparql
+
+    db.init_app(app)
+    app.register_blueprint(sparql.bp)
+    return app
