@@ -90,14 +90,17 @@ def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> S
     env = dict(os.environ, KG_STORE=str(store_path), **(extra_env or {}))
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/sparql?query=ASK%7B%7D")
-    except Exception:
+    except Exception as exc:
         process.kill()
-        raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+        log = process.stderr.read().decode()[-2000:]
+        raise RuntimeError(f"server did not start: {log}") from exc
     return Server(url, process, env)
 
 

@@ -64,7 +64,9 @@ def metadata_graph(parts: dict[str, rdflib.Graph], digest: str) -> rdflib.Graph:
     g.add((dataset, RDFS.label, Literal("干细胞治疗自身免疫病知识图谱", lang="zh")))
     g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((dataset, OWL.versionInfo, Literal(__version__)))
-    g.add((dataset, DCTERMS.source, URIRef("https://doi.org/10.3760/cma.j.cn141217-20250204-00032")))
+    g.add(
+        (dataset, DCTERMS.source, URIRef("https://doi.org/10.3760/cma.j.cn141217-20250204-00032"))
+    )
     g.add((dataset, VOID.uriSpace, Literal(SCAD)))
     g.add((dataset, SCADNS.sourceDigest, Literal(digest)))
     union = rdflib.Graph()
@@ -80,7 +82,9 @@ def metadata_graph(parts: dict[str, rdflib.Graph], digest: str) -> rdflib.Graph:
     g.add((dataset, VOID.triples, Literal(len(union), datatype=XSD.integer)))
     g.add((dataset, VOID.classes, Literal(len(classes), datatype=XSD.integer)))
     g.add((dataset, VOID.properties, Literal(len(properties), datatype=XSD.integer)))
-    g.add((dataset, VOID.distinctSubjects, Literal(len(set(union.subjects())), datatype=XSD.integer)))
+    g.add(
+        (dataset, VOID.distinctSubjects, Literal(len(set(union.subjects())), datatype=XSD.integer))
+    )
     return g
 
 
@@ -100,13 +104,19 @@ def protege_graph(ontology: rdflib.Graph, statements: rdflib.Graph) -> rdflib.Gr
 
 def _to_quads(graph: rdflib.Graph, graph_iri: str) -> list[pyoxigraph.Quad]:
     data = graph.serialize(format="nt", encoding="utf-8")
-    triples = [(t.subject, t.predicate, t.object)
-               for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)]
+    triples = [
+        (t.subject, t.predicate, t.object)
+        for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    ]
     return graph_quads(triples, graph_iri)
 
 
-def build(sources_dir: Path, store_path: Path | None, owl_file: Path | None,
-          log: Callable[[str], None] = print) -> BuildReport:
+def build(
+    sources_dir: Path,
+    store_path: Path | None,
+    owl_file: Path | None,
+    log: Callable[[str], None] = print,
+) -> BuildReport:
     """Run the whole build; with store_path None (--check) nothing is written."""
     report = BuildReport()
     sources = _timed(report, "read", lambda: read_sources(sources_dir), log)
@@ -122,13 +132,13 @@ def build(sources_dir: Path, store_path: Path | None, owl_file: Path | None,
     quads = {name: _to_quads(g, GRAPHS[name]) for name, g in parts.items()}
     report.store_dir = _timed(report, "store", lambda: write_store(store_path, quads), log)
     if owl_file is not None:
+
         def write_owl() -> Path:
             owl_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = owl_file.with_suffix(owl_file.suffix + ".tmp")
             protege_graph(ontology, statements).serialize(tmp, format="xml", encoding="utf-8")
             tmp.replace(owl_file)
             return owl_file
+
         report.owl_file = _timed(report, "owl", write_owl, log)
     return report
-
-

@@ -13,8 +13,12 @@ from kg.errors import KgError
 
 
 def _store_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", type=Path, default=None,
-                        help=f"store folder (default: $KG_STORE or {default_store()})")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help=f"store folder (default: $KG_STORE or {default_store()})",
+    )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -32,8 +36,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from kg.serve import serve
 
-    return serve(store=args.store or default_store(), host=args.host, port=args.port,
-                 workers=args.workers, reload_on_change=False)
+    return serve(
+        store=args.store or default_store(),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload_on_change=False,
+    )
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -70,9 +79,15 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="parse, validate, reason and load the graph into the store")
     _store_arg(p)
-    p.add_argument("--sources", type=Path, default=default_sources(), help="ontology sources folder")
-    p.add_argument("--owl", type=Path, default=None,
-                   help=f"merged OWL file for Protégé (default: {default_output() / 'scad.owl'})")
+    p.add_argument(
+        "--sources", type=Path, default=default_sources(), help="ontology sources folder"
+    )
+    p.add_argument(
+        "--owl",
+        type=Path,
+        default=None,
+        help=f"merged OWL file for Protégé (default: {default_output() / 'scad.owl'})",
+    )
     p.add_argument("--check", action="store_true", help="do everything but write")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_build)
@@ -88,8 +103,11 @@ def make_parser() -> argparse.ArgumentParser:
     _store_arg(p)
     p.add_argument("query", nargs="?", help="SPARQL text, or - for standard input")
     p.add_argument("-f", "--file", help="read the query from a file")
-    p.add_argument("--format", default="table",
-                   help="table (default), json, xml, csv, tsv; turtle, ntriples, rdfxml, jsonld")
+    p.add_argument(
+        "--format",
+        default="table",
+        help="table (default), json, xml, csv, tsv; turtle, ntriples, rdfxml, jsonld",
+    )
     p.set_defaults(func=cmd_query)
     return parser
 

@@ -9,11 +9,11 @@ from pyoxigraph import QueryResultsFormat, RdfFormat
 
 @dataclass(frozen=True)
 class Format:
-    name: str           # short name for format= and --format
+    name: str  # short name for format= and --format
     media_type: str
     extension: str
     results: QueryResultsFormat | None = None  # for SELECT / ASK
-    rdf: RdfFormat | None = None               # for CONSTRUCT / DESCRIBE / exports
+    rdf: RdfFormat | None = None  # for CONSTRUCT / DESCRIBE / exports
 
 
 RESULT_FORMATS = [
@@ -32,9 +32,19 @@ GRAPH_FORMATS = [
     Format("trig", "application/trig", "trig", rdf=RdfFormat.TRIG),
 ]
 
-ALIASES = {"srj": "json", "srx": "xml", "ttl": "turtle", "nt": "ntriples", "rdf": "rdfxml",
-           "owl": "rdfxml", "xml-rdf": "rdfxml", "json-ld": "jsonld", "nq": "nquads",
-           "n-triples": "ntriples", "n-quads": "nquads"}
+ALIASES = {
+    "srj": "json",
+    "srx": "xml",
+    "ttl": "turtle",
+    "nt": "ntriples",
+    "rdf": "rdfxml",
+    "owl": "rdfxml",
+    "xml-rdf": "rdfxml",
+    "json-ld": "jsonld",
+    "nq": "nquads",
+    "n-triples": "ntriples",
+    "n-quads": "nquads",
+}
 
 
 def by_name(name: str, formats: list[Format]) -> Format | None:

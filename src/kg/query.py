@@ -11,8 +11,13 @@ from kg.errors import QueryError
 from kg.mediatypes import Format
 
 
-def run(store: Store, query: str, substitutions: dict[Variable, Any] | None = None,
-        default_graph: list | None = None, named_graphs: list | None = None) -> Any:
+def run(
+    store: Store,
+    query: str,
+    substitutions: dict[Variable, Any] | None = None,
+    default_graph: list | None = None,
+    named_graphs: list | None = None,
+) -> Any:
     """Evaluate a query (union default graph unless graphs are given); syntax errors -> QueryError."""
     kwargs: dict[str, Any] = {}
     if default_graph is not None:
@@ -38,7 +43,9 @@ def serialize(results: Any, fmt: Format) -> bytes:
             raise QueryError(f"{fmt.name} is a results format; a graph needs an RDF format")
         return results.serialize(format=fmt.rdf)
     if fmt.results is None:
-        raise QueryError(f"{fmt.name} is an RDF format; SELECT and ASK results need a results format")
+        raise QueryError(
+            f"{fmt.name} is an RDF format; SELECT and ASK results need a results format"
+        )
     return results.serialize(format=fmt.results)
 
 
@@ -63,4 +70,6 @@ def as_table(results: Any) -> str:
 
 def _cell(term: Any) -> str:
     value = getattr(term, "value", str(term))
-    return value if not hasattr(term, "language") or not term.language else f"{value}@{term.language}"
+    return (
+        value if not hasattr(term, "language") or not term.language else f"{value}@{term.language}"
+    )

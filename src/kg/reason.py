@@ -23,8 +23,10 @@ INFERENCES_ONTOLOGY = "http://inferrences/"  # owlready2's name for where sync_r
 def _require_java() -> None:
     java = shutil.which("java")
     if java is None:
-        raise ReasoningError("Java is needed for HermiT: run scripts/setup.sh (installs "
-                             "default-jre-headless) or put java on PATH")
+        raise ReasoningError(
+            "Java is needed for HermiT: run scripts/setup.sh (installs "
+            "default-jre-headless) or put java on PATH"
+        )
     owlready2.JAVA_EXE = java
 
 
@@ -66,8 +68,10 @@ def _run_hermit(merged: rdflib.Graph) -> rdflib.Graph:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
-            raise ReasoningError("HermiT finds the ontology inconsistent (check disjoint classes, "
-                                 "functional properties and nominals in the latest change)") from exc
+            raise ReasoningError(
+                "HermiT finds the ontology inconsistent (check disjoint classes, "
+                "functional properties and nominals in the latest change)"
+            ) from exc
         except owlready2.OwlReadyJavaError as exc:
             raise ReasoningError(f"HermiT failed: {str(exc).strip().splitlines()[-1]}") from exc
         finally:
@@ -75,7 +79,9 @@ def _run_hermit(merged: rdflib.Graph) -> rdflib.Graph:
                 os.environ.pop("TMPDIR", None)
             else:
                 os.environ["TMPDIR"] = tmpdir
-        unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
+        unsatisfiable = sorted(
+            c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing
+        )
         if unsatisfiable:
             raise ReasoningError("unsatisfiable class(es): " + ", ".join(unsatisfiable))
         inferred_path = workdir / "inferred.nt"
@@ -101,7 +107,9 @@ def reason(tbox: rdflib.Graph, data: rdflib.Graph) -> rdflib.Graph:
     inferred = rdflib.Graph()
     for s, p, o in hermit:
         inferred.add((s, p, o))
-    for individual, cls in list(merged.subject_objects(RDF.type)) + list(hermit.subject_objects(RDF.type)):
+    for individual, cls in list(merged.subject_objects(RDF.type)) + list(
+        hermit.subject_objects(RDF.type)
+    ):
         if isinstance(individual, BNode) or not isinstance(cls, URIRef):
             continue
         for sup in supers.get(cls, ()):

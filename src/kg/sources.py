@@ -99,7 +99,7 @@ def locate(source: SourceFile, iri: str, prefixes: dict[str, str]) -> int | None
     names = {f"<{iri}>"}
     for prefix, namespace in prefixes.items():
         if iri.startswith(namespace):
-            names.add(f"{prefix}:{iri[len(namespace):]}")
+            names.add(f"{prefix}:{iri[len(namespace) :]}")
     for number, line in enumerate(source.text.splitlines(), 1):
         if not line.lstrip().startswith("#") and any(name in line for name in names):
             return number

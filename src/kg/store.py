@@ -74,7 +74,9 @@ def _swap_link(store_path: Path, build_dir: Path) -> None:
 
 def _prune(builds: Path, keep: Path) -> None:
     """Delete all but the newest few builds (readers of an older one keep their open files)."""
-    old = sorted((p for p in builds.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
+    old = sorted(
+        (p for p in builds.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime
+    )
     for path in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -88,10 +90,19 @@ def graph_quads(triples: Iterable[tuple], graph_iri: str) -> list[Quad]:
 def triple_counts(store: Store) -> dict[str, int]:
     """Triples per named graph, and in the default graph (which is empty: queries use the union)."""
     counts = {str(g.value): 0 for g in store.named_graphs()}
-    for row in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+    for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    ):
         counts[row["g"].value] = int(row["n"].value)
     return counts
 
 
-__all__ = ["open_read_only", "open_in_memory", "write_store", "graph_quads", "triple_counts",
-           "DefaultGraph", "pyoxigraph"]
+__all__ = [
+    "open_read_only",
+    "open_in_memory",
+    "write_store",
+    "graph_quads",
+    "triple_counts",
+    "DefaultGraph",
+    "pyoxigraph",
+]

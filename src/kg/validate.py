@@ -16,8 +16,14 @@ PROPERTY_KINDS = {
     OWL.AnnotationProperty: "annotation",
 }
 # What HermiT accepts on datatype properties (OWL 2 datatype map, the subset we use).
-REASONER_DATATYPES = {XSD.decimal, XSD.integer, XSD.nonNegativeInteger, XSD.boolean, XSD.string,
-                      RDF.langString}
+REASONER_DATATYPES = {
+    XSD.decimal,
+    XSD.integer,
+    XSD.nonNegativeInteger,
+    XSD.boolean,
+    XSD.string,
+    RDF.langString,
+}
 SHACL = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 
@@ -30,7 +36,7 @@ def _where(source: SourceFile, iri: str, namespaces: dict[str, str]) -> str:
 def _short(iri: str, namespaces: dict[str, str]) -> str:
     for prefix, ns in namespaces.items():
         if iri.startswith(ns) and prefix:
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return f"<{iri}>"
 
 
@@ -51,8 +57,10 @@ def check_owl(sources: Sources) -> list[str]:
     problems: list[str] = []
     for prop, found in sorted(kinds.items()):
         if len(found) > 1:
-            problems.append(f"{_short(prop, namespaces)} is declared as {' and '.join(sorted(found))} "
-                            "property at once")
+            problems.append(
+                f"{_short(prop, namespaces)} is declared as {' and '.join(sorted(found))} "
+                "property at once"
+            )
     seen: set[tuple[str, str]] = set()
 
     def report(source: SourceFile, iri: str, text: str) -> None:
@@ -61,22 +69,37 @@ def check_owl(sources: Sources) -> list[str]:
             problems.append(f"{_where(source, iri, namespaces)}: {text}")
 
     for source in sources.files():
-        for s, p, o in source.graph:
+        for _s, p, o in source.graph:
             if not str(p).startswith(BUILT_IN) and p not in kinds:
                 report(source, str(p), f"undeclared property {_short(p, namespaces)}")
                 continue
-            if p == RDF.type and isinstance(o, URIRef) and not str(o).startswith(BUILT_IN) \
-                    and o not in classes:
+            if (
+                p == RDF.type
+                and isinstance(o, URIRef)
+                and not str(o).startswith(BUILT_IN)
+                and o not in classes
+            ):
                 report(source, str(o), f"undeclared class {_short(o, namespaces)}")
             kind = next(iter(kinds.get(p, ())), None)
             if kind == "object" and isinstance(o, Literal):
-                report(source, str(p), f"object property {_short(p, namespaces)} used with a literal")
+                report(
+                    source, str(p), f"object property {_short(p, namespaces)} used with a literal"
+                )
             elif kind == "datatype" and not isinstance(o, Literal):
-                report(source, str(p), f"datatype property {_short(p, namespaces)} used with an IRI")
-            elif kind == "datatype" and (o.datatype or XSD.string) not in REASONER_DATATYPES \
-                    and not o.language:
-                report(source, str(p), f"datatype {_short(o.datatype, namespaces)} on "
-                       f"{_short(p, namespaces)} is outside the reasoner's datatype map")
+                report(
+                    source, str(p), f"datatype property {_short(p, namespaces)} used with an IRI"
+                )
+            elif (
+                kind == "datatype"
+                and (o.datatype or XSD.string) not in REASONER_DATATYPES
+                and not o.language
+            ):
+                report(
+                    source,
+                    str(p),
+                    f"datatype {_short(o.datatype, namespaces)} on "
+                    f"{_short(p, namespaces)} is outside the reasoner's datatype map",
+                )
     return problems
 
 
@@ -85,8 +108,9 @@ def check_shapes(sources: Sources) -> list[str]:
     if len(sources.shapes) == 0:
         return []
     data = sources.merged("ontology") + sources.merged("statements")
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=sources.shapes, inference="none",
-                                           advanced=True, allow_warnings=True)
+    conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=sources.shapes, inference="none", advanced=True, allow_warnings=True
+    )
     if conforms:
         return []
     namespaces = {p: str(ns) for p, ns in data.namespaces()}
