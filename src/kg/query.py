@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from pyoxigraph import QuerySolutions, QueryTriples, Store, Variable
@@ -31,9 +32,18 @@ def run(
     try:
         return store.query(query, **kwargs)
     except SyntaxError as exc:
-        raise QueryError(str(exc)) from exc
+        raise QueryError(syntax_message(str(exc))) from exc
     except OSError as exc:
         raise QueryError(f"query failed: {exc}") from exc
+
+
+def syntax_message(raw: str) -> str:
+    """pyoxigraph's 'error at 1:26: expected …' as 'SPARQL syntax error at line 1, column 26: …'."""
+    match = re.match(r"error at (\d+):(\d+): (.*)", raw, re.S)
+    if match is None:
+        return f"SPARQL syntax error: {raw}"
+    line, column, detail = match.groups()
+    return f"SPARQL syntax error at line {line}, column {column}: {detail}"
 
 
 def serialize(results: Any, fmt: Format) -> bytes:

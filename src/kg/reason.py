@@ -61,12 +61,13 @@ def _run_hermit(merged: rdflib.Graph) -> rdflib.Graph:
         merged.serialize(owl_path, format="xml")
         owlready2.set_log_level(0)
         world = owlready2.World(filename=str(workdir / "quadstore.sqlite3"))
-        onto = world.get_ontology(owl_path.as_uri()).load()
+        world.get_ontology(owl_path.as_uri()).load()
         tmpdir = os.environ.get("TMPDIR")
         os.environ["TMPDIR"] = str(workdir)  # owlready2 writes its temp file for HermiT here
         try:
-            with onto:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+            # Outside any `with ontology:` block, so that owlready2 puts what HermiT infers into
+            # its separate inferences ontology instead of mixing it into ours.
+            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
             raise ReasoningError(
                 "HermiT finds the ontology inconsistent (check disjoint classes, "

@@ -31,7 +31,7 @@ def open_read_only(store_path: Path) -> Store:
         raise StoreError(f"no store at {store_path}: run `kg build` first")
     try:
         return Store.read_only(str(store_path.resolve()))
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise StoreError(f"cannot open the store at {store_path}: {exc}") from exc
 
 

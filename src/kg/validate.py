@@ -8,6 +8,7 @@ from rdflib import OWL, RDF, RDFS, XSD, Literal, URIRef
 
 from kg.errors import ValidationError
 from kg.sources import SourceFile, Sources, locate
+from kg.vocab import PREFIXES
 
 BUILT_IN = (str(RDF), str(RDFS), str(OWL))
 PROPERTY_KINDS = {
@@ -51,7 +52,7 @@ def declared_kinds(tbox: rdflib.Graph) -> dict[URIRef, set[str]]:
 def check_owl(sources: Sources) -> list[str]:
     """Every predicate and class used is declared, with one kind, and used as its kind says."""
     tbox = sources.merged("ontology")
-    namespaces = {p: str(ns) for p, ns in tbox.namespaces()}
+    namespaces = PREFIXES
     kinds = declared_kinds(tbox)
     classes = set(tbox.subjects(RDF.type, OWL.Class))
     problems: list[str] = []
@@ -113,7 +114,7 @@ def check_shapes(sources: Sources) -> list[str]:
     )
     if conforms:
         return []
-    namespaces = {p: str(ns) for p, ns in data.namespaces()}
+    namespaces = PREFIXES
     problems = []
     for result in report.subjects(RDF.type, SHACL.ValidationResult):
         focus = report.value(result, SHACL.focusNode)
