@@ -67,3 +67,8 @@ def test_malformed_query_gives_position_and_exit_code(built: Built):
 def test_missing_store_exit_code(tmp_path):
     result = kg("query", "--store", str(tmp_path / "none"), "ASK {}")
     assert result.returncode == 5 and "kg build" in result.stderr
+
+
+def test_ask_as_table(built: Built):
+    result = kg("query", "--store", str(built.store_path), "ASK { ?s ?p ?o }")
+    assert result.returncode == 0 and result.stdout == "true\n"

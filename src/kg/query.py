@@ -6,7 +6,7 @@ import io
 import re
 from typing import Any
 
-from pyoxigraph import QuerySolutions, QueryTriples, Store, Variable
+from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples, Store, Variable
 
 from kg.errors import QueryError
 from kg.mediatypes import Format
@@ -61,8 +61,8 @@ def serialize(results: Any, fmt: Format) -> bytes:
 
 def as_table(results: Any) -> str:
     """A plain-text table for the terminal."""
-    if isinstance(results, bool):
-        return "true" if results else "false"
+    if isinstance(results, QueryBoolean | bool):
+        return "true\n" if results else "false\n"
     if isinstance(results, QueryTriples):
         return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in results)
     assert isinstance(results, QuerySolutions)
