@@ -27,7 +27,8 @@ lint: setup-test
 bench: setup-test build
 	$(VENV)/python benchmarks/run.py
 
-release: build
+release: setup-test  # the OWL/XML and functional-syntax files need the OWL API and a JDK
+	$(VENV)/kg build
 	$(VENV)/kg release
 
 clean:

@@ -17,6 +17,8 @@ if [ $want_test = 1 ]; then
   command -v chromium >/dev/null || apt_packages+=(chromium)
   command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
   command -v wrk >/dev/null || apt_packages+=(wrk)
+  # A Chinese font, so that the screenshots the browser tests save show the zh labels.
+  fc-list :lang=zh 2>/dev/null | grep -q . || apt_packages+=(fonts-wqy-zenhei)
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${apt_packages[*]}"

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -82,26 +83,30 @@ class Server:
     url: str
     process: subprocess.Popen
     env: dict[str, str]
+    log: Path | None = None  # the server's standard error (gunicorn's log and access log)
 
 
 def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> Server:
     """`kg serve` as a real subprocess on 127.0.0.1 and a free port."""
     port = free_port()
     env = dict(os.environ, KG_STORE=str(store_path), **(extra_env or {}))
+    log_path = Path(tempfile.mkstemp(prefix="kg-serve-", suffix=".log")[1])
+    log_file = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log_file,  # gunicorn's access log ("-" is standard output)
+        stderr=subprocess.STDOUT,  # a file, not a pipe: a full pipe would stop the server
     )
+    log_file.close()
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/sparql?query=ASK%7B%7D")
     except Exception as exc:
         process.kill()
-        log = process.stderr.read().decode()[-2000:]
+        log = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"server did not start: {log}") from exc
-    return Server(url, process, env)
+    return Server(url, process, env, log_path)
 
 
 def stop_server(server: Server) -> None:
@@ -114,6 +119,7 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(built: Built) -> Iterator[Server]:
-    srv = start_server(built.store_path)
+    # KG_OUTPUT: the build's pages and pictures (served at /ontology/ and /pictures/)
+    srv = start_server(built.store_path, {"KG_OUTPUT": str(built.owl_file.parent)})
     yield srv
     stop_server(srv)

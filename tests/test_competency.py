@@ -364,3 +364,44 @@ def test_evidence_table_filters_and_chinese(run_query):
     sle = run_query("evidence-table", condition=iri("sle"))
     assert sle and all(r["condition"] == SCAD + "sle" for r in sle)
     assert run_query("evidence-table", lang=Literal("en"))
+
+
+def test_evidence_table_keeps_ranges_bounds_and_approximations(run_query):
+    """Ranges are one row with two bounds; 'more than' and 'at least' are a lower bound only;
+    'about' and 'nearly' are flagged approximate."""
+    rows = run_query("evidence-table")
+
+    def row(measure: str, therapy: str) -> dict:
+        return next(r for r in rows if r["measure"] == measure and r["therapy"] == therapy)
+
+    mortality = row("mortality", "allogeneic HSCT")
+    assert (num(mortality["lower"]), num(mortality["upper"]), mortality["value"]) == (30, 50, None)
+    assert mortality["unit"] == "percent" and "10.3760" in mortality["source_doi"]
+    assert len([r for r in rows if r["measure"] == "mortality"]) == 1  # one row, not two
+    worldwide = row(
+        "number of patients", "haematopoietic stem-cell transplantation (HSCT, donor unspecified)"
+    )
+    assert num(worldwide["lower"]) == 4000 and worldwide["upper"] is None
+    dose = row("cell dose per kg body weight", "allogeneic MSCT")
+    assert num(dose["lower"]) == 1_000_000 and dose["upper"] is None and dose["value"] is None
+    china = row("estimated number of people affected", "conventional drug therapy")
+    assert num(china["value"]) == 80_000_000 and china["approximate"] == "true"
+    funding = next(
+        r for r in rows if r["measure"] == "share of trials funded by academic institutions"
+    )
+    assert num(funding["upper"]) == 50 and funding["approximate"] == "true"
+    years = next(r for r in rows if r["measure"] == "length of the research history")
+    assert num(years["value"]) == 30 and years["approximate"] == "true"
+    flagged = [r for r in rows if r["approximate"] == "true"]
+    assert len(flagged) == 4  # 8000万, 约40%, 近30年, 近半数: nothing else is approximate
+
+
+def test_hsct_and_msct_points_are_all_in_the_graph(run_query):
+    """Each of ①–⑥ (HSCT lessons) and ①–⑧ (allogeneic MSCT) has its own statements."""
+    rows = run_query("cq10-statement-provenance")
+    points: dict[str, set[str]] = {"2": set(), "4": set()}
+    for r in rows:
+        if r["pointLabel"] and r["sectionNumber"] in points:
+            points[r["sectionNumber"]].add(r["pointLabel"])
+    assert points["2"] == set("①②③④⑤⑥")
+    assert points["4"] == set("①②③④⑤⑥⑦⑧")

@@ -301,3 +301,306 @@ def test_copy_check_catches_a_copied_sentence():
 def test_no_line_copies_the_review(path: str):
     text = (PROJECT_ROOT / path).read_text(encoding="utf-8")
     assert not copied_runs(seed_text(), text)
+
+
+# ---------------------------------------------------------------------------------------------
+# every number of the review with its meaning: value or bounds, inclusiveness, unit, approximation,
+# follow-up window, and the statement (therapy, condition, population, locator) that carries it
+
+# outcome | value | lower | upper | lower inclusive | upper inclusive | unit | approximate |
+# follow-up | follow-up unit ("-" for none), as the review means each number
+OUTCOME_TABLE = """
+out-ad-patients-china            80000000 -    -   -     -     unit-persons         true  - -
+out-1970s-ra-patients            4        -    -   -     -     unit-patients        -     - -
+out-1970s-long-term-remission    1        -    -   -     -     unit-patients        -     - -
+out-1997-sle-patients            1        -    -   -     -     unit-patients        -     - -
+out-hsct-patients-worldwide      -        4000 -   false -     unit-patients        -     - -
+out-allo-hsct-mortality          -        30   50  true  true  unit-percent         -     - -
+out-research-history-30y         30       -    -   -     -     unit-year            true  - -
+out-hsct-relapse-1y              40       -    -   -     -     unit-percent         true  1 unit-year
+out-myeloablative-white-cells    0        -    -   -     -     unit-cells-per-litre -     - -
+out-myeloablative-trm            -        2    17  true  true  unit-percent         -     - -
+out-chen-2025-trial-count        244      -    -   -     -     unit-trials          -     - -
+out-chen-2025-phase-1-2          83.6     -    -   -     -     unit-percent         -     - -
+out-chen-2025-academic-funding   -        -    50  -     false unit-percent         true  - -
+out-allo-msct-dose               -    1000000  -   true  -     unit-cells-per-kg    -     - -
+out-allo-msct-infusions          1        -    -   -     -     unit-infusions       -     - -
+out-allo-msct-sle-response       60       -    -   -     -     unit-percent         -     - -
+out-allo-msct-sle-mortality-reduction-5y 29 -  -   -     -     unit-percent         -     5 unit-year
+out-allo-msct-sle-remission-5y   34       -    -   -     -     unit-percent         -     5 unit-year
+out-allo-msct-sle-relapse-5y     25       -    -   -     -     unit-percent         -     5 unit-year
+"""
+
+# outcome | statement | therapy | condition | population ("-" for none) | locator
+CARRIER_TABLE = """
+out-ad-patients-china stmt-ad-burden-china conventional-drugs autoimmune-disease pop-ad-china loc-s1-para1
+out-1970s-ra-patients stmt-1970s-ra-allogeneic-bmt allogeneic-bone-marrow-transplantation ra pop-ra-gold-severe-aplastic-anaemia loc-s1-para2
+out-1970s-long-term-remission stmt-1970s-arthritis-improved allogeneic-bone-marrow-transplantation ra pop-ra-gold-severe-aplastic-anaemia loc-s1-para2
+out-1997-sle-patients stmt-1997-first-autologous-bm-hsct-sle autologous-bone-marrow-hsct sle pop-sle loc-s1-para4
+out-hsct-patients-worldwide stmt-hsct-over-4000-refractory-patients hsct autoimmune-disease pop-refractory-ad loc-s1-para4
+out-allo-hsct-mortality stmt-allo-hsct-rejection-mortality allogeneic-hsct autoimmune-disease - loc-s2-para1
+out-research-history-30y stmt-research-history-30-years stem-cell-therapy autoimmune-disease - loc-s2-para1
+out-hsct-relapse-1y stmt-hsct-relapse-1y hsct autoimmune-disease pop-refractory-ad loc-s2-p1
+out-myeloablative-white-cells stmt-myeloablative-complications hsct autoimmune-disease - loc-s2-p2
+out-myeloablative-trm stmt-myeloablative-trm hsct autoimmune-disease - loc-s2-p2
+out-chen-2025-trial-count stmt-chen-2025-trials-phase stem-cell-therapy autoimmune-disease - loc-s3-para5
+out-chen-2025-phase-1-2 stmt-chen-2025-trials-phase stem-cell-therapy autoimmune-disease - loc-s3-para5
+out-chen-2025-academic-funding stmt-chen-2025-academic-funding stem-cell-therapy autoimmune-disease - loc-s3-para5
+out-allo-msct-dose stmt-allo-msct-regimen allogeneic-msct sle - loc-s4-p1
+out-allo-msct-infusions stmt-allo-msct-regimen allogeneic-msct sle - loc-s4-p1
+out-allo-msct-sle-response stmt-allo-msct-sle-response allogeneic-msct sle pop-sle loc-s4-p1
+out-allo-msct-sle-mortality-reduction-5y stmt-allo-msct-refractory-sle-5y allogeneic-msct sle pop-refractory-sle loc-s4-p8
+out-allo-msct-sle-remission-5y stmt-allo-msct-refractory-sle-5y allogeneic-msct sle pop-refractory-sle loc-s4-p8
+out-allo-msct-sle-relapse-5y stmt-allo-msct-refractory-sle-5y allogeneic-msct sle pop-refractory-sle loc-s4-p8
+"""
+
+
+def parse_table(text: str) -> dict[str, list[str | None]]:
+    rows = [line.split() for line in text.strip().splitlines()]
+    return {r[0]: [None if c == "-" else c for c in r[1:]] for r in rows}
+
+
+OUTCOMES = parse_table(OUTCOME_TABLE)
+CARRIERS = parse_table(CARRIER_TABLE)
+
+
+def outcome_rows(store) -> dict[str, dict]:
+    rows = select(
+        store,
+        f"""PREFIX scad: <{SCAD}>
+        SELECT ?o ?value ?lower ?upper ?lowerIncl ?upperIncl ?unit ?approximate ?followUp ?followUpUnit
+        WHERE {{
+          ?o a scad:Outcome .
+          OPTIONAL {{ ?o scad:value ?value }} OPTIONAL {{ ?o scad:lowerBound ?lower }}
+          OPTIONAL {{ ?o scad:upperBound ?upper }} OPTIONAL {{ ?o scad:lowerBoundInclusive ?lowerIncl }}
+          OPTIONAL {{ ?o scad:upperBoundInclusive ?upperIncl }} OPTIONAL {{ ?o scad:unit ?unit }}
+          OPTIONAL {{ ?o scad:approximate ?approximate }} OPTIONAL {{ ?o scad:followUp ?followUp }}
+          OPTIONAL {{ ?o scad:followUpUnit ?followUpUnit }}
+        }}""",
+    )
+    return {r["o"][len(SCAD) :]: r for r in rows}
+
+
+def test_every_outcome_is_one_of_the_review_numbers(store):
+    assert set(outcome_rows(store)) == set(OUTCOMES)
+
+
+@pytest.mark.parametrize("outcome", sorted(OUTCOMES))
+def test_outcome_value_bounds_unit_and_window(store, outcome):
+    row = outcome_rows(store)[outcome]
+    value, lower, upper, lower_incl, upper_incl, unit, approx, follow_up, follow_unit = OUTCOMES[
+        outcome
+    ]
+
+    def dec(v):
+        return None if v is None else Decimal(v)
+
+    assert dec(row["value"]) == dec(value)
+    assert (dec(row["lower"]), dec(row["upper"])) == (dec(lower), dec(upper))
+    assert (row["lowerIncl"], row["upperIncl"]) == (lower_incl, upper_incl)
+    assert row["unit"] == SCAD + unit
+    assert (row["approximate"] or "false") == (approx or "false")
+    assert dec(row["followUp"]) == dec(follow_up)
+    assert row["followUpUnit"] == (None if follow_unit is None else SCAD + follow_unit)
+
+
+@pytest.mark.parametrize("outcome", sorted(CARRIERS))
+def test_outcome_statement_therapy_condition_population_locator(store, outcome):
+    statement, therapy, condition, population, locator = CARRIERS[outcome]
+    rows = select(
+        store,
+        f"""PREFIX scad: <{SCAD}>
+        SELECT ?s ?t ?c ?p ?l WHERE {{
+          ?s scad:outcome <{SCAD}{outcome}> ; scad:therapy ?t ; scad:condition ?c ; scad:locator ?l .
+          OPTIONAL {{ ?s scad:population ?p }}
+        }}""",
+    )
+    assert {r["s"] for r in rows} == {SCAD + statement}
+    assert {r["t"] for r in rows} == {SCAD + therapy}
+    assert {r["c"] for r in rows} == {SCAD + condition}
+    assert {r["l"] for r in rows} == {SCAD + locator}
+    if population:
+        assert SCAD + population in {r["p"] for r in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# every numbered point of the two lists has its own statements
+
+
+@pytest.mark.parametrize(
+    "locator",
+    [f"loc-s2-p{n}" for n in range(1, 7)] + [f"loc-s4-p{n}" for n in range(1, 9)],
+)
+def test_every_numbered_point_has_a_statement(store, locator):
+    rows = select(store, f"SELECT ?s WHERE {{ ?s <{SCAD}locator> <{SCAD}{locator}> }}")
+    assert rows, locator
+
+
+def test_points_of_the_msc_list_carry_the_attribution_note(store):
+    rows = select(
+        store,
+        f"""PREFIX scad: <{SCAD}>
+        SELECT ?s WHERE {{
+          ?s scad:locator/scad:section scad:section-4 ; scad:locator/scad:pointNumber ?n .
+          FILTER NOT EXISTS {{ ?s scad:attributionNote ?note FILTER(langMatches(lang(?note), "en")) }}
+        }}""",
+    )
+    assert not rows
+
+
+# ---------------------------------------------------------------------------------------------
+# populations keep the review's qualifiers
+
+
+@pytest.mark.parametrize(
+    "statement, population, qualifiers",
+    [
+        ("stmt-hsct-relapse-1y", "pop-refractory-ad", {"refractory"}),
+        ("stmt-hsct-efficacy-refractory-ad", "pop-refractory-ad", {"refractory"}),
+        (
+            "stmt-eular-2023-hii-ahsct-dcssc",
+            "pop-early-progressive-dcssc",
+            {"early", "progressive", "poor-prognosis", "without-cardiopulmonary-involvement"},
+        ),
+        ("stmt-fda-approval-2024-12", "pop-sr-agvhd", {"steroid-refractory"}),
+        ("stmt-cde-approval-2025-01", "pop-sr-agvhd", {"steroid-refractory"}),
+        ("stmt-autologous-msct-ineffective-sle", "pop-sle-model-mice", {"sle-model-mice"}),
+        ("stmt-autologous-msct-ineffective-sle", "pop-sle", {"human-patients"}),
+        ("stmt-allo-msct-refractory-sle-5y", "pop-refractory-sle", {"refractory"}),
+        (
+            "stmt-allo-msct-sle-retreatment",
+            "pop-relapsed-refractory-sle",
+            {"refractory", "relapsed"},
+        ),
+        ("stmt-2007-first-allo-bm-msct-sle", "pop-refractory-sle", {"refractory"}),
+        (
+            "stmt-1970s-ra-allogeneic-bmt",
+            "pop-ra-gold-severe-aplastic-anaemia",
+            {"severe", "gold-induced"},
+        ),
+        (
+            "stmt-allo-msct-gc-comorbidities",
+            "pop-ad-gc-comorbidities",
+            {"glucocorticoid-associated"},
+        ),
+        (
+            "stmt-allo-msct-tissue-repair",
+            "pop-large-refractory-skin-ulcer",
+            {"large-area", "refractory"},
+        ),
+        ("stmt-trend-early-first-line", "pop-early-ad-first-line", {"early", "first-line"}),
+    ],
+)
+def test_population_qualifiers(store, statement, population, qualifiers):
+    rows = select(
+        store,
+        f"""PREFIX scad: <{SCAD}>
+        SELECT ?q WHERE {{ <{SCAD}{statement}> scad:population <{SCAD}{population}> .
+                          <{SCAD}{population}> scad:qualifier ?q }}""",
+    )
+    assert {r["q"][len(SCAD) :] for r in rows} >= qualifiers
+
+
+def test_dates_keep_their_precision(store):
+    rows = select(
+        store,
+        f"""PREFIX scad: <{SCAD}>
+        SELECT ?e ?d ?p WHERE {{ ?e a scad:Event ; scad:date ?d ; scad:datePrecision ?p }}""",
+    )
+    got = {(r["d"], r["p"][len(SCAD) :]) for r in rows}
+    assert got == {
+        ("1970", "decade"),
+        ("1993", "year"),
+        ("1997", "year"),
+        ("2007", "year"),
+        ("2022", "year"),
+        ("2023", "year"),
+        ("2024-12", "month"),
+        ("2025-01", "month"),
+        ("2025-07", "month"),
+    }
+
+
+def test_autoimmune_inflammatory_is_not_autoinflammatory(store):
+    """§3's 自身免疫性炎症性疾病 and reference [3]'s autoinflammatory diseases are different groups."""
+    rows = select(
+        store,
+        f"""PREFIX scad: <{SCAD}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?d ?zh WHERE {{
+          <{SCAD}stmt-jasim-2022-msc-conventional-synergy> scad:condition ?d .
+          ?d rdfs:label ?zh FILTER(lang(?zh) = "zh") }}""",
+    )
+    assert "自身免疫性炎症性疾病" in {r["zh"] for r in rows}
+    assert SCAD + "autoinflammatory-disease" not in {r["d"] for r in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# external identifiers: only verified rows of the shared identifier table, for the right concept
+
+IDS = Path("/work/shared/ids.tsv")
+MAPPINGS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+
+
+def verified_ids() -> set[str]:
+    if not IDS.exists():
+        pytest.skip(f"{IDS} is not available here")
+    found: set[str] = set()
+    with IDS.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if row["status"] == "verified":
+                for part in re.split(r"\s*/\s*", row["id"]):
+                    if re.fullmatch(r"[A-Za-z]+:[A-Z]?\d+", part.strip()):
+                        found.add(part.strip().replace(":", "_"))
+    return found
+
+
+def test_every_obo_mapping_is_a_verified_identifier(store):
+    values = " ".join(f"skos:{m}" for m in MAPPINGS)
+    rows = select(
+        store,
+        f"""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT DISTINCT ?x WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?x
+          FILTER(STRSTARTS(STR(?x), "http://purl.obolibrary.org/obo/")) }}""",
+    )
+    used = {r["x"].rsplit("/", 1)[1] for r in rows}
+    assert used and not used - verified_ids()
+
+
+@pytest.mark.parametrize(
+    "entity, identifier",
+    [
+        ("dcssc", "DOID_1580"),  # DOID's 'diffuse scleroderma', no MONDO exact mapping
+        ("autoimmune-liver-disease", "MONDO_0016264"),  # autoimmune hepatitis
+        ("autoimmune-liver-disease", "DOID_2048"),
+        ("gold-preparation", "CHEBI_5516"),  # one gold salt among several
+    ],
+)
+def test_near_concepts_are_close_matches_only(store, entity, identifier):
+    obo = "http://purl.obolibrary.org/obo/" + identifier
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    assert not store.query(
+        f"ASK {{ <{SCAD}{entity}> <{skos}exactMatch> <{obo}> }}", use_default_graph_as_union=True
+    )
+    assert store.query(
+        f"ASK {{ <{SCAD}{entity}> <{skos}closeMatch> <{obo}> }}", use_default_graph_as_union=True
+    )
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        "stmt-allo-msct-practical-advantages",  # the contrast with autologous HSCT is ours
+        "stmt-jasim-2022-msc-conventional-synergy",  # may summarise reference [3], not [2]
+        "stmt-jasim-2022-msc-mechanisms",
+        "stmt-allo-msct-refractory-sle-5y",  # absolute or relative fall not said
+        "ev-2024-12-fda-approval",  # the month of each approval is read from a range
+        "ev-2025-01-cde-approval",
+        "ev-1970s-ra-allogeneic-bmt",  # the decade as 1970; the place from 'European'
+        "ev-1997-first-autologous-hsct-sle",  # the place from the team's nationality
+        "out-chen-2025-academic-funding",  # 'nearly half' without a figure
+        "dcssc",  # DOID:1580 a close match only
+    ],
+)
+def test_curators_inferences_are_said_to_be_ours(store, entity):
+    rows = select(store, f"SELECT ?n WHERE {{ <{SCAD}{entity}> <{SCAD}curationNote> ?n }}")
+    assert rows, entity

@@ -17,6 +17,8 @@ from rdflib import OWL, RDF, RDFS, XSD, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 
 from kg import __version__
+from kg.docs import write_docs
+from kg.pictures import write_pictures
 from kg.reason import reason
 from kg.sources import read_sources
 from kg.store import graph_quads, write_store
@@ -141,4 +143,18 @@ def build(
             return owl_file
 
         report.owl_file = _timed(report, "owl", write_owl, log)
+        # Output steps for people: the ontology's HTML pages and the Graphviz pictures.
+        out = owl_file.parent
+        _timed(
+            report,
+            "docs",
+            lambda: write_docs(ontology, statements, inferred, out / "ontology"),
+            log,
+        )
+        _timed(
+            report,
+            "pictures",
+            lambda: write_pictures(ontology, statements, out / "pictures", log),
+            log,
+        )
     return report

@@ -11,7 +11,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
+    # absolute, but symbolic links kept: KG_STORE names the link a rebuild swaps
+    return Path(os.path.abspath(os.path.expanduser(value))) if value else default
 
 
 def _env_int(name: str, default: int) -> int:
@@ -43,6 +44,11 @@ def default_sources() -> Path:
     return _env_path("KG_SOURCES", PROJECT_ROOT / "ontology")
 
 
+def default_queries() -> Path:
+    """KG_QUERIES, or queries/ under the project: the canned queries' folder."""
+    return _env_path("KG_QUERIES", PROJECT_ROOT / "queries")
+
+
 def default_output() -> Path:
     """Where the build writes its files for people (the merged OWL for Protégé, pictures)."""
     return _env_path("KG_OUTPUT", PROJECT_ROOT / "var" / "output")
@@ -53,6 +59,7 @@ class Settings:
     """Service settings; `Settings.from_env()` reads them, tests override fields."""
 
     store: Path = field(default_factory=default_store)
+    queries: Path = field(default_factory=default_queries)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
@@ -62,11 +69,20 @@ class Settings:
     cors_origins: str = "*"
     update_token: str = ""
     cache_size: int = 256
+    # Serving (kg serve / gunicorn) and the query processes; see the README's Configuration.
+    threads: int = 4  # threads per gunicorn worker (gthread); 1 = sync workers
+    query_processes: int = 0  # query processes per worker; 0 = one per thread
+    cache_max_age: int = 60  # Cache-Control max-age of query results, seconds
+    cache_entry_max: int = 1_000_000  # largest result kept in the result cache, bytes
+    pid_file: str = ""  # kg serve writes the gunicorn master's pid here (for kill -HUP)
+    access_log: str = "-"  # "-" = standard error; "" = off
+    graceful_timeout: int = 30  # seconds old workers get to finish on reload/stop
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             store=default_store(),
+            queries=default_queries(),
             host=os.environ.get("KG_HOST", "127.0.0.1"),
             port=_env_int("KG_PORT", 8000),
             workers=_env_int("KG_WORKERS", 2),
@@ -76,4 +92,11 @@ class Settings:
             cors_origins=os.environ.get("KG_CORS_ORIGINS", "*"),
             update_token=os.environ.get("KG_UPDATE_TOKEN", ""),
             cache_size=_env_int("KG_CACHE_SIZE", 256),
+            threads=_env_int("KG_THREADS", 4),
+            query_processes=_env_int("KG_QUERY_PROCESSES", 0),
+            cache_max_age=_env_int("KG_CACHE_MAX_AGE", 60),
+            cache_entry_max=_env_int("KG_CACHE_ENTRY_MAX", 1_000_000),
+            pid_file=os.environ.get("KG_PID_FILE", ""),
+            access_log=os.environ.get("KG_ACCESS_LOG", "-"),
+            graceful_timeout=_env_int("KG_GRACEFUL_TIMEOUT", 30),
         )

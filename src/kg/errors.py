@@ -57,3 +57,15 @@ class QueryError(KgError):
 
 class QueryTimeout(QueryError):
     """A query that ran past its time limit and was stopped."""
+
+
+class QueryRefused(QueryError):
+    """A request the service will not run: an update while updates are off, SERVICE, LOAD."""
+
+
+class NotAcceptable(KgError):
+    """No offered media type fits the client's Accept header or format= parameter."""
+
+    def __init__(self, message: str, offered: list[str]):
+        self.offered = offered
+        super().__init__(f"{message}; offered: {', '.join(offered)}")

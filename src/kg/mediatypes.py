@@ -32,6 +32,15 @@ GRAPH_FORMATS = [
     Format("trig", "application/trig", "trig", rdf=RdfFormat.TRIG),
 ]
 
+# Formats only the exporter writes (OWL/XML and functional syntax via the OWL API) and the
+# evidence table as CSV/TSV (SPARQL results formats of the evidence-table query).
+OWL_FORMATS = [
+    Format("owlxml", "application/owl+xml", "owx"),
+    Format("ofn", "text/owl-functional", "ofn"),
+]
+HTML = Format("html", "text/html", "html")
+EXPORT_FORMATS = GRAPH_FORMATS + OWL_FORMATS + RESULT_FORMATS[2:]  # + csv, tsv
+
 ALIASES = {
     "srj": "json",
     "srx": "xml",
@@ -44,9 +53,18 @@ ALIASES = {
     "nq": "nquads",
     "n-triples": "ntriples",
     "n-quads": "nquads",
+    "owx": "owlxml",
+    "owl-xml": "owlxml",
+    "functional": "ofn",
 }
 
 
 def by_name(name: str, formats: list[Format]) -> Format | None:
     name = ALIASES.get(name.lower(), name.lower())
     return next((f for f in formats if f.name == name or f.media_type == name), None)
+
+
+def by_extension(filename: str, formats: list[Format]) -> Format | None:
+    """The format a file name implies (`scad.ttl` -> turtle, `x.owl` -> rdfxml), or None."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return by_name(suffix, formats) if suffix else None

@@ -16,8 +16,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         setattr(settings, key, value)
     app.config["KG"] = settings
 
-    from kg.web import db, sparql
+    from kg.web import api, db, health, linked, page, service_description, sparql
 
     db.init_app(app)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(service_description.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(page.bp)
+    app.register_blueprint(linked.bp)
+    api.init_app(app)
+    sparql.install_fast_path(app)  # plain GET/POST queries skip Flask's per-request work
     return app

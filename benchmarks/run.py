@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Benchmark: our SPARQL service against `oxigraph serve-read-only` on a copy of the same store.
+
+For every query (the canned queries/*.rq plus a few ad-hoc ones) it runs wrk with the same
+concurrency against
+  - oxigraph serve-read-only (PyPI `oxigraph`, same version as pyoxigraph; --union-default-graph),
+  - `kg serve` with the result cache off (KG_CACHE_SIZE=0),
+  - `kg serve` with the result cache on, and the same with If-None-Match (304 revalidation),
+and prints requests/s, p50 and p99 latency and the ratio ours/oxigraph. Also the cold start of
+`kg serve` (command to first answer). Everything listens on 127.0.0.1 only.
+
+    .venv/bin/python benchmarks/run.py [--duration 5] [--connections 8] [--threads 2]
+                                       [--only NAME ...] [--markdown benchmarks/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+SCAD = "https://w3id.org/scad/"
+
+AD_HOC = {
+    "lookup-iri": f"SELECT ?p ?o WHERE {{ <{SCAD}dataset> ?p ?o }}",
+    "join-filter": """PREFIX scad: <https://w3id.org/scad/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?s ?label ?type ?typeLabel WHERE {
+  ?s a ?type ; rdfs:label ?label .
+  ?type rdfs:label ?typeLabel .
+  ?s ?p ?o .
+  FILTER(LANG(?label) = "en" && LANG(?typeLabel) = "en")
+} LIMIT 200""",
+    "group-by-count": "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s a ?type } GROUP BY ?type ORDER BY DESC(?n)",
+    "describe": f"DESCRIBE <{SCAD}dataset>",
+}
+SELECT_ACCEPT = "application/sparql-results+json"
+GRAPH_ACCEPT = "text/turtle"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 30.0) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                resp.read()
+                return time.monotonic() - started
+        except Exception:
+            if time.monotonic() - started > timeout:
+                raise
+            time.sleep(0.02)
+
+
+def canned_queries() -> dict[str, str]:
+    out = {}
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        out[path.stem] = path.read_text(encoding="utf-8")
+    return out
+
+
+def is_graph_query(text: str) -> bool:
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
+    return bool(m) and m.group(1).upper() in ("CONSTRUCT", "DESCRIBE")
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(
+    url: str, headers: dict[str, str], duration: int, connections: int, threads: int
+) -> Result:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.MULTILINE))
+    p = {k: _ms(*re.match(r"([\d.]+)(\w+)", v).groups()) for k, v in lat.items()}
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return Result(
+        rps, p.get("50", float("nan")), p.get("99", float("nan")), int(m.group(1)) if m else 0
+    )
+
+
+def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict, bytes, float]:
+    req = urllib.request.Request(url, headers=headers)
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            body = resp.read()
+            return resp.status, dict(resp.headers), body, time.perf_counter() - started
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read(), time.perf_counter() - started
+
+
+def start_oxigraph(store_copy: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    exe = VENV_BIN / "oxigraph"
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "serve-read-only",
+            "--location",
+            str(store_copy),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+            "--timeout-s",
+            "5",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/query?query=" + urllib.parse.quote("ASK {}"))
+    return proc, base + "/query"
+
+
+def start_ours(
+    store: Path, cache_size: int, workers: int, threads: int
+) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    env = dict(
+        os.environ,
+        KG_STORE=str(store),
+        KG_CACHE_SIZE=str(cache_size),
+        KG_ACCESS_LOG="",
+        KG_WORKERS=str(workers),
+        KG_THREADS=str(threads),
+    )
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "kg"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/sparql?query=" + urllib.parse.quote("ASK {}"))
+    return proc, base + "/sparql", time.monotonic() - started
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--store", type=Path, default=Path(os.environ.get("KG_STORE", ROOT / "var" / "store"))
+    )
+    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per measurement")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of ours")
+    parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker of ours")
+    parser.add_argument("--only", nargs="*", help="query names to run")
+    parser.add_argument("--markdown", type=Path, help="also write the table here")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is missing: scripts/setup.sh --test installs it", file=sys.stderr)
+        return 2
+    store = args.store
+    if not store.exists():
+        print(f"no store at {store}: run `kg build`", file=sys.stderr)
+        return 2
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
+    queries = {**canned_queries(), **AD_HOC}
+    if args.only:
+        queries = {k: v for k, v in queries.items() if k in args.only}
+    tmp = Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    store_copy = tmp / "oxigraph-store"
+    shutil.copytree(store.resolve(), store_copy)
+    procs = []
+    try:
+        ox, ox_url = start_oxigraph(store_copy)
+        procs.append(ox)
+        cold = []
+        for _ in range(3):  # cold start: command to first answer, best of 3
+            p, _, seconds = start_ours(store, 0, args.workers, args.worker_threads)
+            cold.append(seconds)
+            stop(p)
+        off, off_url, _ = start_ours(store, 0, args.workers, args.worker_threads)
+        procs.append(off)
+        on, on_url, _ = start_ours(store, 256, args.workers, args.worker_threads)
+        procs.append(on)
+        rows = []
+        for name, text in queries.items():
+            accept = GRAPH_ACCEPT if is_graph_query(text) else SELECT_ACCEPT
+            headers = {"Accept": accept}
+            qs = "?query=" + urllib.parse.quote(text)
+            status_ox, _, body_ox, _ = fetch(ox_url + qs, headers)
+            status_ours, h_ours, body_ours, _ = fetch(on_url + qs, headers)
+            if status_ox != 200 or status_ours != 200:
+                print(
+                    f"skip {name}: oxigraph {status_ox}, ours {status_ours}: {body_ours[:200]!r}",
+                    file=sys.stderr,
+                )
+                continue
+            # oxigraph's own time for one request, to tell trivial from real work
+            single = sorted(fetch(ox_url + qs, headers)[3] for _ in range(20))[10] * 1000
+            r_ox = run_wrk(ox_url + qs, headers, args.duration, args.connections, args.threads)
+            r_off = run_wrk(off_url + qs, headers, args.duration, args.connections, args.threads)
+            r_on = run_wrk(on_url + qs, headers, args.duration, args.connections, args.threads)
+            etag = h_ours.get("ETag")
+            r_304 = (
+                run_wrk(
+                    on_url + qs,
+                    {**headers, "If-None-Match": etag},
+                    args.duration,
+                    args.connections,
+                    args.threads,
+                )
+                if etag
+                else None
+            )
+            rows.append((name, single, len(body_ox), r_ox, r_off, r_on, r_304))
+            print(
+                f"{name:32} ox {r_ox.rps:8.0f}/s  off {r_off.rps:8.0f}/s ({r_off.rps / r_ox.rps:4.2f}x)"
+                f"  cache {r_on.rps:8.0f}/s ({r_on.rps / r_ox.rps:4.2f}x)"
+                + (f"  304 {r_304.rps:8.0f}/s ({r_304.rps / r_ox.rps:4.2f}x)" if r_304 else ""),
+                file=sys.stderr,
+            )
+    finally:
+        for p in procs:
+            stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    lines = [
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s on 127.0.0.1, {os.cpu_count()} cores; "
+        f"ours: {args.workers} gunicorn workers x {args.worker_threads} threads, access log off; "
+        f"oxigraph serve-read-only --union-default-graph. Cold start of `kg serve` (command to first "
+        f"answer), best of 3: {min(cold):.2f} s.",
+        "",
+        "| query | ox 1 req ms | ox req/s | ox p50/p99 ms | ours no cache req/s | p50/p99 ms | ratio | ours cache req/s | p50/p99 ms | ratio | 304 req/s | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, single, _size, r_ox, r_off, r_on, r_304 in rows:
+        lines.append(
+            f"| {name} | {single:.2f} | {r_ox.rps:.0f} | {r_ox.p50_ms:.2f}/{r_ox.p99_ms:.2f} "
+            f"| {r_off.rps:.0f} | {r_off.p50_ms:.2f}/{r_off.p99_ms:.2f} | {r_off.rps / r_ox.rps:.2f} "
+            f"| {r_on.rps:.0f} | {r_on.p50_ms:.2f}/{r_on.p99_ms:.2f} | {r_on.rps / r_ox.rps:.2f} "
+            + (f"| {r_304.rps:.0f} | {r_304.rps / r_ox.rps:.2f} |" if r_304 else "| – | – |")
+        )
+    errors = [
+        (n, r) for n, *_, r_ox, r_off, r_on, r_304 in rows for r in (r_ox, r_off, r_on) if r.non2xx
+    ]
+    if errors:
+        lines.append("")
+        lines.append(f"Non-2xx answers during the runs: {errors}")
+    table = "\n".join(lines)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table + "\n", encoding="utf-8")
+    summary = {
+        name: {"ox": r_ox.rps, "off": r_off.rps, "on": r_on.rps}
+        for name, _s, _z, r_ox, r_off, r_on, _r in rows
+    }
+    (Path(tempfile.gettempdir()) / "kg-bench-last.json").write_text(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,599 @@
+"""Canned queries: the `#` header of each queries/*.rq and its typed, checked parameters.
+
+A header is the run of `#` lines at the top of a file (format in queries/README.md):
+
+    # title: Therapies discussed in the review, grouped by kind
+    # description: One sentence on what it answers.
+    # tags: competency, therapy
+    # param ?lang: lang = en ; Language of labels (en or zh)
+    # param ?therapy: iri scad:Intervention = scad:allogeneic-msct ; The therapy to report
+    # param ?q: string required ; Text to search for
+    # example: ?lang=zh
+
+Values given by a user are parsed against their parameter's type and bound as RDF terms through
+pyoxigraph's `substitutions`; they never become query text. Only `limit` and `offset`, parsed as
+integers here, are written into the text as a solution modifier (SPARQL cannot bind those).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode, Store, Variable
+
+from kg.config import default_queries
+from kg.errors import KgError
+from kg.vocab import PREFIXES, SCAD
+
+XSD = PREFIXES["xsd"]
+RDFS_LABEL = NamedNode(PREFIXES["rdfs"] + "label")
+PARAM_TYPES = ("iri", "string", "lang", "integer", "decimal", "date")
+LANGUAGES = ("en", "zh")
+RESERVED = ("limit", "offset", "format")  # query-string names the API itself uses
+KEYS = ("title", "description", "tags", "param", "example")
+MAX_STRING = 500
+MAX_OFFSET = 1_000_000_000
+DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_KEY_LINE = re.compile(r"^#\s*([A-Za-z][\w-]*)(?:\s*:|\s+\?\w+\s*:)")  # `key:`, `key ?x:`
+_KNOWN_KEY = re.compile(
+    r"^#\s*(?:(title|description|tags|example)\s*:|(param)\b:?)\s*(.*)$", re.IGNORECASE
+)
+_PARAM = re.compile(r"^\?(?P<name>[A-Za-z_]\w*)\s*:\s*(?P<spec>[^;]*?)\s*(?:;\s*(?P<desc>.*))?$")
+_CURIE = re.compile(r"^(?P<prefix>[A-Za-z][\w-]*)?:(?P<local>[\w.-]*)$")
+_BARE = re.compile(r"^[A-Za-z0-9_][\w.-]*$")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_DECIMAL = re.compile(r"^-?\d{1,18}(\.\d{0,18})?$")
+_DATE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")  # as DATE_PATTERN
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+_OWN_LIMIT = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*(\b(LIMIT|OFFSET)\s+\d+\s*)?$", re.IGNORECASE)
+
+
+def default_folder() -> Path:
+    """$KG_QUERIES, or queries/ under the project."""
+    return default_queries()
+
+
+class HeaderError(KgError):
+    """A canned query whose header cannot be read: names the file and line."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path | str, line: int | None, message: str):
+        self.path, self.line, self.message = Path(path), line, message
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownQuery(KgError):
+    """No canned query of that name."""
+
+    exit_code = 6
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"no canned query named {name!r} (see `kg queries` or GET /queries)")
+
+
+class ParameterError(KgError):
+    """A parameter value that is missing, malformed or of the wrong class."""
+
+    exit_code = 6
+
+    def __init__(self, parameter: str, expected: str, value: str | None = None):
+        self.parameter, self.expected, self.value = parameter, expected, value
+        got = "" if value is None else f", got {value!r}"
+        super().__init__(f"parameter {parameter!r}: expected {expected}{got}")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str  # one of PARAM_TYPES
+    of_class: str | None = None  # full IRI of the class an `iri` value must belong to
+    default: str | None = None
+    required: bool = False
+    description: str = ""
+
+    def expected(self) -> str:
+        """What a value must look like, in words (used in errors and documentation)."""
+        if self.type == "iri":
+            what = (
+                "an IRI (<https://…>, https://…, a CURIE such as scad:sle, or a scad: local name)"
+            )
+            return what + (f" of a member of {curie(self.of_class)}" if self.of_class else "")
+        return {
+            "string": f"a text of at most {MAX_STRING} characters",
+            "lang": "a language tag: " + " or ".join(LANGUAGES),
+            "integer": "an integer",
+            "decimal": "a decimal number",
+            "date": "a date: YYYY, YYYY-MM or YYYY-MM-DD",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    path: Path
+    title: str
+    description: str
+    text: str
+    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    tags: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    examples: tuple[str, ...] = ()
+    paginated: bool = True  # False when the query has its own LIMIT/OFFSET
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "tags": list(self.tags),
+            "form": self.form,
+            "paginated": self.paginated,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "class": p.of_class,
+                    "required": p.required,
+                    "default": p.default,
+                    "description": p.description,
+                }
+                for p in self.parameters
+            ],
+            "examples": list(self.examples),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading headers
+
+
+def expand_iri(value: str) -> str | None:
+    """Full IRI of `<iri>`, an absolute IRI, a CURIE with a known prefix or a scad: local name."""
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    match = _CURIE.match(value)
+    if match:
+        prefix = match["prefix"] or "scad"
+        if prefix in PREFIXES:
+            return PREFIXES[prefix] + match["local"]
+    if _ABSOLUTE_IRI.match(value):
+        return value
+    if _BARE.match(value):
+        return SCAD + value
+    return None
+
+
+def curie(iri: str | None) -> str:
+    if iri is None:
+        return ""
+    for prefix, base in PREFIXES.items():
+        if iri.startswith(base) and _BARE.match(iri[len(base) :] or "-"):
+            return f"{prefix}:{iri[len(base) :]}"
+    return f"<{iri}>"
+
+
+def _parse_param(path: Path, lineno: int, text: str) -> Parameter:
+    match = _PARAM.match(text)
+    if not match:
+        raise HeaderError(
+            path,
+            lineno,
+            f"param line {text!r} is not `?name: type [class] [= default | required] [; description]`",
+        )
+    name, spec, desc = match["name"], match["spec"], (match["desc"] or "").strip()
+    default: str | None = None
+    if "=" in spec:
+        spec, default = (s.strip() for s in spec.split("=", 1))
+        if default == "":
+            raise HeaderError(path, lineno, f"parameter ?{name}: '=' without a default value")
+    words = spec.split()
+    if not words:
+        raise HeaderError(path, lineno, f"parameter ?{name} has no type")
+    ptype, rest = words[0], words[1:]
+    if ptype not in PARAM_TYPES:
+        raise HeaderError(
+            path,
+            lineno,
+            f"parameter ?{name}: unknown type {ptype!r} (one of {', '.join(PARAM_TYPES)})",
+        )
+    required = False
+    if rest and rest[-1] == "required":
+        required, rest = True, rest[:-1]
+    of_class = None
+    if rest and ptype == "iri" and len(rest) == 1:
+        of_class = expand_iri(rest[0])
+        if of_class is None or ":" not in rest[0]:
+            raise HeaderError(
+                path, lineno, f"parameter ?{name}: class {rest[0]!r} is not a CURIE or IRI"
+            )
+    elif rest:
+        raise HeaderError(path, lineno, f"parameter ?{name}: unexpected {' '.join(rest)!r}")
+    if required and default is not None:
+        raise HeaderError(path, lineno, f"parameter ?{name} is both required and has a default")
+    if name in RESERVED:
+        raise HeaderError(path, lineno, f"parameter ?{name}: the name is reserved by the API")
+    param = Parameter(name, ptype, of_class, default, required, desc)
+    if default is not None:
+        try:
+            to_term(param, default)
+        except ParameterError as exc:
+            raise HeaderError(path, lineno, f"default of ?{name}: {exc.expected}") from None
+    return param
+
+
+def _strip_comments(text: str) -> str:
+    """Query text without comments (outside IRIs and strings, roughly), for shape checks."""
+    return re.sub(r"(?m)(^|[^<\"'\w])#[^\n]*", r"\1", text)
+
+
+def parse_query_file(path: Path) -> CannedQuery:
+    """Read one .rq file's header; HeaderError names the file and line of any mistake."""
+    path = Path(path)
+    name = path.stem
+    if not _NAME.match(name):
+        raise HeaderError(path, None, "file name must be lower-case letters, digits, '-' or '_'")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HeaderError(path, None, f"cannot read: {exc}") from None
+    fields: dict[str, str] = {}
+    tags: list[str] = []
+    params: list[Parameter] = []
+    examples: list[str] = []
+    example_lines: list[int] = []
+    last_key: str | None = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            break
+        known = _KNOWN_KEY.match(stripped)
+        match = _KEY_LINE.match(stripped)
+        if known:
+            key, value = (known[1] or known[2]).lower(), known[3].strip()
+            if key in ("title", "description"):
+                if key in fields:
+                    raise HeaderError(path, lineno, f"second {key}: line")
+                fields[key] = value
+            elif key == "tags":
+                tags += [t.strip() for t in value.split(",") if t.strip()]
+            elif key == "param":
+                param = _parse_param(path, lineno, value)
+                if any(p.name == param.name for p in params):
+                    raise HeaderError(path, lineno, f"parameter ?{param.name} declared twice")
+                params.append(param)
+            elif key == "example":
+                examples.append(value)
+                example_lines.append(lineno)
+            last_key = key
+        elif match and match[1].lower() == match[1]:
+            raise HeaderError(
+                path, lineno, f"unknown header key {match[1]!r} (one of {', '.join(KEYS)})"
+            )
+        elif last_key in ("title", "description") and stripped.lstrip("#").strip():
+            fields[last_key] += " " + stripped.lstrip("#").strip()  # a continuation line
+    for key in ("title", "description"):
+        if not fields.get(key):
+            raise HeaderError(path, None, f"the header has no {key}: line")
+    body = _strip_comments(text)
+    form = _FORM.search(body)
+    if form is None:
+        raise HeaderError(path, None, "no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+    for param in params:
+        if not re.search(rf"[?$]{param.name}\b", body):
+            raise HeaderError(path, None, f"parameter ?{param.name} does not occur in the query")
+        if re.search(rf"BOUND\s*\(\s*[?$]{param.name}\s*\)", body, re.IGNORECASE):
+            raise HeaderError(
+                path,
+                None,
+                f"BOUND(?{param.name}) is false for a substituted parameter in pyoxigraph even "
+                f"when it has a value: test it with COALESCE(…, default) instead",
+            )
+    _check_parses(path, text, params)
+    for lineno, example in zip(example_lines, examples, strict=True):
+        _check_example(path, lineno, example, params)
+    return CannedQuery(
+        name=name,
+        path=path,
+        title=fields["title"],
+        description=fields["description"],
+        text=text,
+        form=form[1].upper(),
+        tags=tuple(tags),
+        parameters=tuple(params),
+        examples=tuple(examples),
+        paginated=form[1].upper() == "SELECT" and not _OWN_LIMIT.search(body.strip()),
+    )
+
+
+def _check_example(path: Path, lineno: int, example: str, params: list[Parameter]) -> None:
+    """An example call must name declared parameters with values of their types."""
+    from urllib.parse import parse_qsl
+
+    by_name = {p.name: p for p in params}
+    for name, value in parse_qsl(example.lstrip("?"), keep_blank_values=True):
+        if name in RESERVED:
+            continue
+        if name not in by_name:
+            raise HeaderError(path, lineno, f"example names an undeclared parameter {name!r}")
+        try:
+            to_term(by_name[name], value)
+        except ParameterError as exc:
+            raise HeaderError(path, lineno, f"example value of ?{name}: {exc.expected}") from None
+
+
+_SAMPLES = {
+    "iri": "scad:x",
+    "string": "x",
+    "lang": "en",
+    "integer": "1",
+    "decimal": "1.5",
+    "date": "2000",
+}
+
+
+def _check_parses(path: Path, text: str, params: list[Parameter]) -> None:
+    """Run the query on an empty store with every parameter bound: catches syntax errors and
+    parameters pyoxigraph cannot substitute (a SELECT must project each of them)."""
+    subs = {Variable(p.name): to_term(p, p.default or _SAMPLES[p.type]) for p in params}
+    try:
+        Store().query(text, substitutions=subs or None)
+    except SyntaxError as exc:
+        raise HeaderError(path, None, f"the query does not parse: {exc}") from None
+    except RuntimeError as exc:
+        if "projection" in str(exc):
+            raise HeaderError(
+                path,
+                None,
+                f"{exc}: a SELECT must list every parameter among its result variables "
+                "(pyoxigraph substitutes only projected variables)",
+            ) from None
+        raise HeaderError(path, None, f"the query cannot run: {exc}") from None
+
+
+def load_catalogue(
+    folder: Path | None = None, errors: list[HeaderError] | None = None
+) -> dict[str, CannedQuery]:
+    """Every queries/*.rq by name, in name order. The first bad header raises HeaderError, unless
+    `errors` is given: then bad files are left out and their errors appended to it."""
+    folder = Path(folder or default_folder())
+    catalogue: dict[str, CannedQuery] = {}
+    for path in sorted(folder.glob("*.rq")):
+        try:
+            catalogue[path.stem] = parse_query_file(path)
+        except HeaderError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+    return catalogue
+
+
+def get_query(name: str, folder: Path | None = None) -> CannedQuery:
+    folder = Path(folder or default_folder())
+    path = folder / f"{name}.rq"
+    if not _NAME.match(name) or not path.is_file():
+        raise UnknownQuery(name)
+    return parse_query_file(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter values -> RDF terms
+
+
+def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
+    """Parse one value against its parameter's type; ParameterError says what was expected."""
+    value = raw.strip()
+    bad = ParameterError(param.name, param.expected(), raw)
+    if param.type == "iri":
+        iri = expand_iri(value)
+        if iri is None:
+            raise bad
+        try:
+            return NamedNode(iri)
+        except ValueError:
+            raise bad from None
+    if param.type == "string":
+        if len(raw) > MAX_STRING or "\x00" in raw:
+            raise bad
+        return Literal(raw)
+    if param.type == "lang":
+        if value.lower() not in LANGUAGES:
+            raise bad
+        return Literal(value.lower())
+    if param.type == "integer":
+        if not _INTEGER.match(value):
+            raise bad
+        return Literal(str(int(value)), datatype=NamedNode(XSD + "integer"))
+    if param.type == "decimal":
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise bad from None
+        if not number.is_finite() or not _DECIMAL.match(format(number, "f")):
+            raise bad
+        return Literal(format(number, "f"), datatype=NamedNode(XSD + "decimal"))
+    if param.type == "date":
+        match = _DATE.match(value)
+        if not match:
+            raise bad
+        if match[3]:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise bad from None
+        kind = "date" if match[3] else "gYearMonth" if match[2] else "gYear"
+        return Literal(value, datatype=NamedNode(XSD + kind))
+    raise bad  # pragma: no cover - PARAM_TYPES is closed
+
+
+_MEMBER_ASK = f"PREFIX rdfs: <{PREFIXES['rdfs']}>\nASK {{ ?value a/rdfs:subClassOf* ?class }}"
+_MEMBERS = (
+    f"PREFIX rdfs: <{PREFIXES['rdfs']}>\n"
+    "SELECT ?value (SAMPLE(?l) AS ?label) ?class WHERE {\n"
+    "  ?value a/rdfs:subClassOf* ?class . FILTER(isIRI(?value))\n"
+    '  OPTIONAL { ?value rdfs:label ?l FILTER(LANG(?l) = "en") }\n'
+    "} GROUP BY ?value ?class ORDER BY STR(?value)"
+)
+
+
+def is_member(store: Store, value: NamedNode, of_class: str) -> bool:
+    return bool(
+        store.query(
+            _MEMBER_ASK,
+            use_default_graph_as_union=True,
+            substitutions={Variable("value"): value, Variable("class"): NamedNode(of_class)},
+        )
+    )
+
+
+def allowed_values(store: Store, param: Parameter) -> list[tuple[str, str]]:
+    """(IRI, English label) of every member of an `iri` parameter's class; lang's tags; else []."""
+    if param.type == "lang":
+        return [(tag, tag) for tag in LANGUAGES]
+    if param.type != "iri" or not param.of_class:
+        return []
+    rows = store.query(
+        _MEMBERS,
+        use_default_graph_as_union=True,
+        substitutions={Variable("class"): NamedNode(param.of_class)},
+    )
+    return [(r["value"].value, r["label"].value if r["label"] else "") for r in rows]
+
+
+@dataclass
+class Call:
+    """A checked call of a canned query: the bound terms and the page to return."""
+
+    query: CannedQuery
+    substitutions: dict[Variable, NamedNode | Literal] = field(default_factory=dict)
+    limit: int | None = None
+    offset: int = 0
+
+    def text(self) -> str:
+        """The query text, with the page as LIMIT/OFFSET (integers parsed by `bind`)."""
+        if not self.query.paginated or (self.limit is None and not self.offset):
+            return self.query.text
+        page = f"\nOFFSET {int(self.offset)}" if self.offset else ""
+        if self.limit is not None:
+            page += f"\nLIMIT {int(self.limit)}"
+        return self.query.text.rstrip() + "\n" + page + "\n"
+
+
+def _page_number(name: str, raw: str | None, maximum: int | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    value = raw.strip()
+    if (
+        not _INTEGER.match(value)
+        or int(value) < 0
+        or (maximum is not None and int(value) > maximum)
+    ):
+        limit = f" up to {maximum}" if maximum is not None else ""
+        raise ParameterError(name, f"a whole number from 0{limit}", raw)
+    return int(value)
+
+
+def bind(
+    query: CannedQuery,
+    values: Mapping[str, str],
+    store: Store | None = None,
+    max_limit: int | None = None,
+    ignore: tuple[str, ...] = (),
+) -> Call:
+    """Check every value against its parameter and return the terms to substitute.
+
+    Unknown names are refused (a misspelt filter must not silently return everything), except
+    those in `ignore` (e.g. the web layer's `format`). With a store, `iri` values must be members
+    of their parameter's class. Defaults are bound when a value is not given.
+    """
+    call = Call(query)
+    for name in values:
+        if name in ("limit", "offset") or name in ignore:
+            continue
+        if query.parameter(name) is None:
+            known = ", ".join(p.name for p in query.parameters) or "none"
+            raise ParameterError(name, f"one of the query's parameters ({known}, limit, offset)")
+    for param in query.parameters:
+        raw = values.get(param.name)
+        if raw is None or raw == "":
+            if param.required:
+                raise ParameterError(param.name, param.expected() + " (required)")
+            if param.default is None:
+                continue
+            raw = param.default
+        term = to_term(param, raw)
+        if param.of_class and store is not None and not is_member(store, term, param.of_class):
+            raise ParameterError(param.name, param.expected(), raw)
+        call.substitutions[Variable(param.name)] = term
+    if query.paginated:
+        call.limit = _page_number("limit", values.get("limit"), max_limit)
+        call.offset = _page_number("offset", values.get("offset"), MAX_OFFSET) or 0
+    elif values.get("limit") or values.get("offset"):
+        raise ParameterError("limit", "no limit or offset: this query returns a fixed set")
+    if max_limit is not None and call.limit is None and query.paginated:
+        call.limit = max_limit
+    return call
+
+
+# ---------------------------------------------------------------------------------------------
+# Running: against a local store, or a remote service's API
+
+
+def run_local(store: Store, call: Call) -> Any:
+    """Evaluate a checked call on a local store (union default graph); pyoxigraph results."""
+    from kg.query import run
+
+    return run(store, call.text(), substitutions=call.substitutions)
+
+
+def fetch(url: str, accept: str, timeout: float = 60.0) -> bytes:
+    """GET `url` from a remote service; its error body becomes a KgError (ParameterError for a
+    400 that names a parameter)."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "kg-cli"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = {"error": body.strip()}
+        if exc.code == 400 and payload.get("parameter"):
+            raise ParameterError(
+                payload["parameter"], payload.get("expected", "a valid value"), payload.get("value")
+            ) from None
+        if exc.code == 404 and payload.get("query"):
+            raise UnknownQuery(payload["query"]) from None
+        raise KgError(f"{url}: HTTP {exc.code}: {payload.get('error', body)}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise KgError(f"cannot reach {url}: {exc}") from None
+
+
+def remote_url(endpoint: str, name: str, values: Mapping[str, str], fmt: str) -> str:
+    """The URL of a canned query on a remote service (`endpoint` is the service's base URL)."""
+    from urllib.parse import urlencode
+
+    query = urlencode({**values, "format": fmt})
+    return f"{endpoint.rstrip('/')}/queries/{name}?{query}"

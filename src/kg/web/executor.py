@@ -1,0 +1,400 @@
+"""Isolated query execution: the one way the service runs a SPARQL query.
+
+    execute(query: str, *, substitutions: dict[str, Term] | None = None,
+            accept_format: Format | str | None = None,
+            default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
+            ) -> tuple[Format, ResultStream]
+
+`accept_format` is a Format, a format name (`json`, `turtle`, …, see kg.mediatypes) or None for the
+form's default (SPARQL JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE); a format that does
+not fit the query's form raises NotAcceptable. `default_graph`/`named_graphs` are graph IRIs
+(None: the default graph is the union of the named graphs). `substitutions` bind variables to
+pyoxigraph terms (or N-Triples strings). The ResultStream is an iterator of bytes (close it if
+you stop early); `.body` holds the whole result when it is small (then it is already complete).
+Raises QueryError (syntax, with line:column), QueryRefused (update, SERVICE, LOAD) and
+QueryTimeout (stopped after the time limit). `formats_for(query)` lists the formats a query
+can be answered in, for content negotiation.
+
+How: every executor keeps a small pool of query processes (`executor_child.py`), each holding
+the store read-only. A query is sent to an idle one, the serialised result comes back in chunks
+over a pipe. pyoxigraph cannot interrupt a running query, so on timeout the process is killed
+and replaced, and the caller gets QueryTimeout while other requests go on. SERVICE and LOAD are
+refused before any process sees the text (pyoxigraph would make the outgoing request itself);
+SELECT/CONSTRUCT/DESCRIBE get a top-level LIMIT of at most `max_rows`.
+
+One exception to the isolation: an index lookup (`query_text.is_index_lookup`: a single triple
+pattern with no repeated variable and nothing else, or `DESCRIBE <iri>`) runs in the calling
+process, since its work is bounded by its capped rows and cannot run away; it saves the round
+trip to a query process (`inline_lookups=False` turns this off).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph
+
+from kg.errors import NotAcceptable, QueryError, QueryRefused, QueryTimeout
+from kg.mediatypes import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
+from kg.web import executor_child, query_text
+
+CHILD_SCRIPT = Path(__file__).with_name("executor_child.py")
+PREFETCH = 512 * 1024  # results up to this size are read whole before the caller gets them
+_HEAD = struct.Struct(">cI")
+
+
+def formats_for(query: str | query_text.QueryText) -> list[Format]:
+    """The formats a query's result can be written in, the default first."""
+    info = query_text.read(query) if isinstance(query, str) else query
+    return list(GRAPH_FORMATS) if info.is_graph else list(RESULT_FORMATS)
+
+
+class _Child:
+    """One query process and the parent's end of its pipes."""
+
+    def __init__(self, store_path: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", str(CHILD_SCRIPT), str(store_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            close_fds=True,
+        )
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        self.buf = bytearray()
+
+    def send(self, request: dict) -> None:
+        payload = json.dumps(request).encode()
+        data = memoryview(struct.pack(">I", len(payload)) + payload)
+        while data:
+            data = data[os.write(self.wfd, data) :]
+
+    def _fill(self, n: int, deadline: float) -> None:
+        while len(self.buf) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.rfd], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self.rfd, max(n - len(self.buf), 256 * 1024))
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def read_frame(self, deadline: float) -> tuple[bytes, bytes]:
+        while True:
+            self._fill(5, deadline)
+            kind, length = _HEAD.unpack_from(self.buf)
+            self._fill(5 + length, deadline)
+            payload = bytes(self.buf[5 : 5 + length])
+            del self.buf[: 5 + length]
+            if kind != b"R":  # R: the process is ready (sent once, at start)
+                return kind, payload
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGKILL)
+        for f in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                f.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=2)
+
+
+class ResultStream:
+    """The serialised result as an iterator of bytes; `.body` is set when it is complete."""
+
+    def __init__(
+        self, executor: Executor, child: _Child | None, chunks: list[bytes], deadline: float
+    ):
+        self._executor, self._child, self._deadline = executor, child, deadline
+        self._chunks = chunks
+        self.body: bytes | None = b"".join(chunks) if child is None else None
+        self.started = time.monotonic()
+        self.query_ms = 0.0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._chunks:
+            return self._chunks.pop(0)
+        if self._child is None:
+            raise StopIteration
+        try:
+            kind, payload = self._child.read_frame(self._deadline)
+        except (TimeoutError, EOFError) as exc:
+            self._abandon()
+            raise QueryTimeout("query stopped: it ran past the time limit") from exc
+        if kind == b"D":
+            return payload
+        if kind == b"Z":
+            self._executor._release(self._child)
+            self._child = None
+            raise StopIteration
+        self._abandon()
+        raise QueryError(json.loads(payload).get("message", "query failed"))
+
+    def _abandon(self) -> None:
+        if self._child is not None:
+            self._executor._replace(self._child)
+            self._child = None
+
+    def close(self) -> None:
+        """Stop early: the process still writing is replaced rather than drained."""
+        self._chunks = []
+        self._abandon()
+
+    def read(self) -> bytes:
+        """The whole result (for small results and tests)."""
+        if self.body is not None:
+            return self.body
+        return b"".join(self)
+
+
+class Executor:
+    """A pool of query processes over one store, with a time limit and a row cap."""
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        size: int = 1,
+        timeout: float = 5.0,
+        max_rows: int = 10000,
+        inline_lookups: bool = True,
+    ):
+        self.store_path = Path(store_path).resolve()  # a rebuild swaps the link: keep this build
+        self.timeout, self.max_rows, self.size = timeout, max_rows, size
+        self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._all: set[_Child] = set()
+        self.killed = 0  # processes stopped for running past the limit
+        self.inline_lookups = inline_lookups
+        self._inline_store: pyoxigraph.Store | None = None
+        for _ in range(size):
+            self._idle.put(self._spawn())
+
+    def _execute_inline(
+        self, request: dict, fmt: Format, started: float, deadline: float
+    ) -> ResultStream:
+        """An index lookup (query_text.is_index_lookup) runs in this process: it cannot run away
+        (its work is bounded by its capped rows), so it skips the round trip to a query process."""
+        if self._inline_store is None:
+            with self._lock:
+                if self._inline_store is None:
+                    self._inline_store = pyoxigraph.Store.read_only(str(self.store_path))
+        try:
+            results = self._inline_store.query(request["q"], **executor_child.query_kwargs(request))
+            if isinstance(results, pyoxigraph.QueryTriples):
+                body = results.serialize(format=fmt.rdf)
+            else:
+                body = results.serialize(format=fmt.results)
+        except SyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except (OSError, ValueError, TypeError) as exc:
+            raise QueryError(f"query failed: {exc}") from exc
+        stream = ResultStream(self, None, [body], deadline)
+        stream.query_ms = (time.monotonic() - started) * 1000
+        return stream
+
+    def _spawn(self) -> _Child:
+        child = _Child(self.store_path)
+        with self._lock:
+            self._all.add(child)
+        return child
+
+    def _release(self, child: _Child) -> None:
+        self._idle.put(child)
+
+    def _replace(self, child: _Child) -> None:
+        with self._lock:
+            self._all.discard(child)
+        child.kill()
+        self.killed += 1
+        self._idle.put(self._spawn())
+
+    def close(self) -> None:
+        with self._lock:
+            children, self._all = list(self._all), set()
+        for child in children:
+            child.kill()
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [c.proc.pid for c in self._all]
+
+    def execute(
+        self,
+        query: str,
+        *,
+        substitutions: dict[str, Any] | None = None,
+        accept_format: Format | str | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        info: query_text.QueryText | None = None,
+    ) -> tuple[Format, ResultStream]:
+        info = info or query_text.read(query)
+        check_allowed(info)
+        fmt = _pick_format(info, accept_format)
+        request = {
+            "q": info.capped(self.max_rows),
+            "results": fmt.results.media_type if fmt.results is not None else None,
+            "rdf": fmt.rdf.media_type if fmt.rdf is not None else None,
+            "dg": default_graph,
+            "ng": named_graphs,
+            "subs": {str(k).lstrip("?$"): str(v) for k, v in (substitutions or {}).items()},
+        }
+        started = time.monotonic()
+        deadline = started + self.timeout
+        if info.lookup and self.inline_lookups:
+            return fmt, self._execute_inline(request, fmt, started, deadline)
+        try:
+            child = self._idle.get(timeout=self.timeout)
+        except queue.Empty as exc:
+            raise QueryTimeout(
+                f"no query process became free within {self.timeout:g} s: the service is busy"
+            ) from exc
+        try:
+            child.send(request)
+            kind, payload = child.read_frame(deadline)
+            if kind == b"E":
+                error = json.loads(payload)
+                if error.get("kind") == "syntax" and request["q"] != query:
+                    # Report the position in the text the client sent, not in the capped one.
+                    child.send(dict(request, q=query, parse_only=True))
+                    kind, payload = child.read_frame(deadline)
+                    if kind == b"E":
+                        error = json.loads(payload)
+                    elif kind == b"H":
+                        child.read_frame(deadline)  # Z
+                self._release(child)
+                raise _error(error)
+            chunks, size = [], 0
+            while size < PREFETCH:
+                kind, payload = child.read_frame(deadline)
+                if kind == b"D":
+                    chunks.append(payload)
+                    size += len(payload)
+                elif kind == b"Z":
+                    self._release(child)
+                    stream = ResultStream(self, None, chunks, deadline)
+                    stream.query_ms = (time.monotonic() - started) * 1000
+                    return fmt, stream
+                else:
+                    self._release(child)
+                    raise _error(json.loads(payload))
+        except (TimeoutError, EOFError, BrokenPipeError) as exc:
+            self._replace(child)
+            if isinstance(exc, TimeoutError):
+                raise QueryTimeout(
+                    f"query stopped after {self.timeout:g} s (the service's time limit); "
+                    "narrow it with more specific patterns or a LIMIT"
+                ) from exc
+            raise QueryError("the query process ended unexpectedly") from exc
+        stream = ResultStream(self, child, chunks, deadline)
+        stream.query_ms = (time.monotonic() - started) * 1000
+        return fmt, stream
+
+
+def check_allowed(info: query_text.QueryText) -> None:
+    """Refuse what must not reach the store: updates, SERVICE and LOAD (outgoing requests)."""
+    if info.calls_out:
+        raise QueryRefused(
+            "SERVICE (federated query) and LOAD are not allowed: this service makes no outgoing "
+            "requests"
+        )
+    if info.form == "UPDATE":
+        raise QueryRefused(
+            "SPARQL Update is not accepted at the query endpoint: the graph is read-only"
+        )
+
+
+def _pick_format(info: query_text.QueryText, accept_format: Format | str | None) -> Format:
+    offered = formats_for(info)
+    if accept_format is None:
+        return offered[0]
+    name = accept_format.name if isinstance(accept_format, Format) else accept_format
+    fmt = by_name(name, offered)
+    if fmt is None:
+        kind = "a graph (CONSTRUCT/DESCRIBE)" if info.is_graph else "SELECT/ASK results"
+        raise NotAcceptable(f"{name} cannot represent {kind}", [f.media_type for f in offered])
+    return fmt
+
+
+def _error(payload: dict) -> QueryError:
+    message = payload.get("message", "query failed")
+    return QueryError(message)
+
+
+_default: Executor | None = None
+_default_lock = threading.Lock()
+
+
+def configure(
+    store_path: Path, *, size: int = 1, timeout: float = 5.0, max_rows: int = 10000
+) -> Executor:
+    """Create this process's executor (the web app does so once per worker)."""
+    global _default
+    with _default_lock:
+        if _default is not None:
+            _default.close()
+        _default = Executor(store_path, size=size, timeout=timeout, max_rows=max_rows)
+        return _default
+
+
+def get_executor() -> Executor:
+    """This process's executor, created from the environment's settings if needed."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            from kg.config import Settings
+
+            _default = from_settings(Settings.from_env())
+        return _default
+
+
+def from_settings(settings: Any, store_path: Path | None = None) -> Executor:
+    """An executor sized for a worker: one query process per thread unless set otherwise."""
+    size = settings.query_processes or max(1, settings.threads)
+    return Executor(
+        store_path or settings.store,
+        size=size,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+    )
+
+
+def set_default(executor: Executor) -> None:
+    """Make `executor` the one `execute()` uses in this process (the web app's, per worker)."""
+    global _default
+    with _default_lock:
+        _default = executor
+
+
+def execute(query: str, **kwargs: Any) -> tuple[Format, ResultStream]:
+    """Run a query on this process's executor; see the module docstring."""
+    return get_executor().execute(query, **kwargs)
+
+
+def shutdown() -> None:
+    global _default
+    with _default_lock:
+        if _default is not None:
+            _default.close()
+            _default = None

@@ -1,0 +1,67 @@
+"""SPARQL Update, when KG_UPDATE_TOKEN enables it: applied to a copy of the served build.
+
+The served store stays read-only (several workers and query processes read it). An update
+copies the current build, applies the update to the copy in a separate process (with the query
+time limit), swaps the store link to it as `kg build` does, and asks gunicorn for a graceful
+reload (SIGHUP to the master), so new workers serve the new build and no request is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from flask import Response, current_app
+
+from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
+from kg.store import _swap_link
+from kg.web import query_text
+
+_APPLY = (
+    "import sys, pyoxigraph\n"
+    "store = pyoxigraph.Store(sys.argv[1])\n"
+    "try:\n"
+    "    store.update(sys.stdin.read())\n"
+    "except SyntaxError as exc:\n"
+    "    print(exc, file=sys.stderr); sys.exit(3)\n"
+    "store.flush()\n"
+)
+
+
+def apply_update(text: str) -> Response:
+    settings = current_app.config["KG"]
+    info = query_text.read(text)
+    if info.form != "UPDATE":
+        raise QueryError("not an update: send queries as query=")
+    if info.calls_out:
+        raise QueryRefused("LOAD and SERVICE are not allowed: this service makes no outgoing requests")
+    link = settings.store
+    current = link.resolve()
+    new = current.parent / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-update"
+    shutil.copytree(current, new, ignore=shutil.ignore_patterns("LOCK"))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _APPLY, str(new)],
+            input=text.encode(),
+            capture_output=True,
+            timeout=settings.query_timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise QueryTimeout(f"update stopped after {settings.query_timeout:g} s") from exc
+    if done.returncode != 0:
+        shutil.rmtree(new, ignore_errors=True)
+        message = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
+        if done.returncode == 3:
+            raise QueryError(message[0])
+        raise StoreError(f"update failed: {message[0]}")
+    _swap_link(link, new)
+    master = current_app.config.get("KG_GUNICORN_MASTER")  # set by kg.serve in each worker
+    if master:
+        os.kill(master, signal.SIGHUP)
+    body = f"update applied to a new build ({new.name}); workers reload onto it\n"
+    return Response(body, 200, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,289 @@
+"""The canned-query header parser and parameter binding (kg.catalogue)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Store, Variable
+
+from kg import catalogue as cat
+from kg.vocab import SCAD
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+QUERIES = Path(__file__).resolve().parents[1] / "queries"
+
+GOOD = """\
+# title: Statements about a therapy
+# description: Every statement about one therapy,
+#   continued on a second line.
+# tags: therapy, test
+# param ?lang: lang = en ; Language of labels (en or zh)
+# param ?therapy: iri scad:Intervention = scad:allogeneic-msct ; The therapy
+# param ?q: string required ; Text to search for
+# param ?n: integer ; A number
+# param ?x: decimal = 1.5
+# param ?d: date
+# example: ?therapy=scad:hsct&lang=zh
+PREFIX scad: <https://w3id.org/scad/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?s ?label ?lang ?therapy ?q ?n ?x ?d WHERE {
+  ?s scad:therapy ?therapy .
+  OPTIONAL { ?s rdfs:label ?label FILTER(LANG(?label) = COALESCE(?lang, "en")) }
+  FILTER(CONTAINS(STR(?label), ?q) && COALESCE(?n, 1) > 0 && COALESCE(?x, 1) > 0)
+  FILTER(COALESCE(YEAR(?d), 0) >= 0)
+}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sample") -> Path:
+    path = tmp_path / f"{name}.rq"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_header_is_read_into_dataclasses(tmp_path):
+    query = cat.parse_query_file(write(tmp_path, GOOD))
+    assert query.name == "sample"
+    assert query.title == "Statements about a therapy"
+    assert query.description == "Every statement about one therapy, continued on a second line."
+    assert query.tags == ("therapy", "test")
+    assert query.examples == ("?therapy=scad:hsct&lang=zh",)
+    assert query.form == "SELECT" and query.paginated
+    by_name = {p.name: p for p in query.parameters}
+    assert list(by_name) == ["lang", "therapy", "q", "n", "x", "d"]
+    assert by_name["lang"] == cat.Parameter(
+        "lang", "lang", None, "en", False, "Language of labels (en or zh)"
+    )
+    assert by_name["therapy"].of_class == SCAD + "Intervention"
+    assert by_name["therapy"].default == "scad:allogeneic-msct"
+    assert by_name["q"].required and by_name["q"].default is None
+    assert by_name["n"].type == "integer" and by_name["n"].description == "A number"
+    assert by_name["x"].default == "1.5" and by_name["x"].description == ""
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("# description: d\n", "no title"),
+        ("# title: t\n", "no description"),
+        ("# title: t\n# description: d\n# parm ?a: string\n", "unknown header key 'parm'"),
+        ("# title: t\n# description: d\n# param ?a: text\n", "unknown type 'text'"),
+        ("# title: t\n# description: d\n# param a string\n", "not `?name: type"),
+        ("# title: t\n# description: d\n# param ?a: integer = ten\n", "default of ?a"),
+        ("# title: t\n# description: d\n# param ?a: string required = x\n", "both required"),
+        (
+            "# title: t\n# description: d\n# param ?a: string\n# param ?a: string\n",
+            "declared twice",
+        ),
+        ("# title: t\n# description: d\n# param ?limit: integer\n", "reserved"),
+        ("# title: t\n# description: d\n# param ?a: string scad:Thing\n", "unexpected"),
+        ("# title: t\n# description: d\n# param ?nowhere: string\n", "does not occur"),
+        ("# title: t\n# description: d\n# example: ?b=1\n", "undeclared parameter 'b'"),
+        (
+            "# title: t\n# description: d\n# param ?a: integer\n# example: ?a=x\n",
+            "example value of ?a",
+        ),
+    ],
+)
+def test_malformed_headers_name_the_file(tmp_path, header, message):
+    path = write(tmp_path, header + "SELECT ?a WHERE { ?s ?p ?a }\n", name="broken")
+    with pytest.raises(cat.HeaderError) as info:
+        cat.parse_query_file(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_header_error_gives_the_line(tmp_path):
+    path = write(tmp_path, "# title: t\n# description: d\n\n# param ?a: float\nSELECT ?a {}\n")
+    with pytest.raises(cat.HeaderError) as info:
+        cat.parse_query_file(path)
+    assert info.value.line == 4
+    assert f"{path}:4:" in str(info.value)
+
+
+def test_a_query_that_does_not_parse_names_the_file(tmp_path):
+    path = write(tmp_path, "# title: t\n# description: d\nSELECT ?a WHERE { ?s ?p }\n")
+    with pytest.raises(cat.HeaderError, match="does not parse") as info:
+        cat.parse_query_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_parameters_must_be_projected_for_pyoxigraph(tmp_path):
+    text = "# title: t\n# description: d\n# param ?a: string\nSELECT ?s WHERE { ?s ?p ?a }\n"
+    with pytest.raises(cat.HeaderError, match="SELECT must list every parameter"):
+        cat.parse_query_file(write(tmp_path, text))
+
+
+def test_bound_on_a_parameter_is_refused(tmp_path):
+    text = (
+        "# title: t\n# description: d\n# param ?a: string\n"
+        "SELECT ?s ?a WHERE { ?s ?p ?o FILTER(!BOUND(?a) || ?o = ?a) }\n"
+    )
+    with pytest.raises(cat.HeaderError, match=r"BOUND\(\?a\)"):
+        cat.parse_query_file(write(tmp_path, text))
+
+
+def test_bad_file_name(tmp_path):
+    with pytest.raises(cat.HeaderError, match="file name"):
+        cat.parse_query_file(write(tmp_path, GOOD, name="Bad Name"))
+
+
+def test_catalogue_collects_errors_when_asked(tmp_path):
+    write(tmp_path, GOOD, name="good")
+    write(tmp_path, "# title: only a title\nSELECT * {}\n", name="bad")
+    with pytest.raises(cat.HeaderError):
+        cat.load_catalogue(tmp_path)
+    errors: list[cat.HeaderError] = []
+    assert list(cat.load_catalogue(tmp_path, errors)) == ["good"]
+    assert len(errors) == 1 and errors[0].path.name == "bad.rq"
+
+
+def test_every_project_query_has_a_valid_header():
+    queries = cat.load_catalogue(QUERIES)  # raises HeaderError naming the first bad file
+    mine = {
+        "timeline",
+        "therapies-with-counts",
+        "diseases-with-counts",
+        "compare-therapies",
+        "mechanisms-by-therapy",
+        "limitations-by-therapy",
+        "statements-by-reference",
+        "statements-by-section",
+        "search",
+        "describe-entity",
+    }
+    assert mine <= set(queries)
+    for query in queries.values():
+        assert query.title and query.description, query.name
+        if query.form == "SELECT" and any(p.name == "lang" for p in query.parameters):
+            assert query.parameter("lang").default == "en", query.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Values -> terms
+
+
+def param(ptype: str, of_class: str | None = None, name: str = "p") -> cat.Parameter:
+    return cat.Parameter(name, ptype, of_class)
+
+
+@pytest.mark.parametrize(
+    ("ptype", "raw", "term"),
+    [
+        ("iri", "scad:sle", NamedNode(SCAD + "sle")),
+        ("iri", "sle", NamedNode(SCAD + "sle")),
+        ("iri", "<https://w3id.org/scad/sle>", NamedNode(SCAD + "sle")),
+        (
+            "iri",
+            "http://purl.obolibrary.org/obo/MONDO_0007915",
+            NamedNode("http://purl.obolibrary.org/obo/MONDO_0007915"),
+        ),
+        ("iri", "obo:MONDO_0007915", NamedNode("http://purl.obolibrary.org/obo/MONDO_0007915")),
+        ("string", "lupus", Literal("lupus")),
+        ("string", "狼疮", Literal("狼疮")),
+        ("lang", "ZH", Literal("zh")),
+        ("integer", "+42", Literal("42", datatype=NamedNode(XSD + "integer"))),
+        ("decimal", "2.50", Literal("2.50", datatype=NamedNode(XSD + "decimal"))),
+        ("decimal", "1e2", Literal("100", datatype=NamedNode(XSD + "decimal"))),
+        ("date", "1993", Literal("1993", datatype=NamedNode(XSD + "gYear"))),
+        ("date", "2024-12", Literal("2024-12", datatype=NamedNode(XSD + "gYearMonth"))),
+        ("date", "2025-01-31", Literal("2025-01-31", datatype=NamedNode(XSD + "date"))),
+    ],
+)
+def test_values_become_typed_terms(ptype, raw, term):
+    assert cat.to_term(param(ptype), raw) == term
+
+
+@pytest.mark.parametrize(
+    ("ptype", "raw"),
+    [
+        ("iri", "x> } ; DROP ALL ; #"),
+        ("iri", "http://a b"),
+        ("iri", "unknownprefix:thing x"),
+        ("iri", ""),
+        ("lang", "fr"),
+        ("integer", "4.5"),
+        ("integer", "1 UNION"),
+        ("decimal", "NaN"),
+        ("decimal", "one"),
+        ("date", "1993-13"),
+        ("date", "2025-02-30"),
+        ("date", "yesterday"),
+        ("string", "x" * (cat.MAX_STRING + 1)),
+    ],
+)
+def test_bad_values_name_the_parameter(ptype, raw):
+    with pytest.raises(cat.ParameterError) as info:
+        cat.to_term(param(ptype, name="therapy"), raw)
+    assert info.value.parameter == "therapy"
+    assert "therapy" in str(info.value) and "expected" in str(info.value)
+
+
+def test_injection_text_is_bound_as_a_literal_and_changes_nothing():
+    """A string value is one literal: the query keeps its shape and matches nothing extra."""
+    store = Store()
+    s, p = NamedNode("http://ex/s"), NamedNode("http://ex/label")
+    from pyoxigraph import Quad
+
+    store.add(Quad(s, p, Literal("lupus")))
+    store.add(Quad(NamedNode("http://ex/secret"), p, Literal("hidden")))
+    text = (
+        "# title: t\n# description: d\n# param ?q: string required\n"
+        "SELECT ?s ?q WHERE { ?s <http://ex/label> ?l FILTER(CONTAINS(?l, ?q)) }\n"
+    )
+    query = cat.CannedQuery(
+        "t", Path("t.rq"), "t", "d", text, "SELECT", parameters=(param("string", name="q"),)
+    )
+    for attack in ['"} UNION { ?s ?p ?o }', 'x") || true || ("', "x> } ; DROP ALL ; #"]:
+        call = cat.bind(query, {"q": attack})
+        assert call.substitutions[Variable("q")] == Literal(attack)
+        assert call.text() == text  # nothing pasted in
+        assert list(cat.run_local(store, call)) == []
+    assert len(store) == 2
+
+
+def test_bind_applies_defaults_requires_and_refuses_unknown_names(store):
+    query = cat.get_query("compare-therapies")
+    call = cat.bind(query, {}, store=store)
+    assert call.substitutions[Variable("a")] == NamedNode(SCAD + "allogeneic-msct")
+    assert call.substitutions[Variable("lang")] == Literal("en")
+    with pytest.raises(cat.ParameterError) as info:
+        cat.bind(query, {"c": "scad:hsct"}, store=store)
+    assert info.value.parameter == "c"
+    with pytest.raises(cat.ParameterError) as info:
+        cat.bind(cat.get_query("search"), {}, store=store)
+    assert info.value.parameter == "q" and "required" in info.value.expected
+
+
+def test_iri_must_be_of_the_declared_class(store):
+    query = cat.get_query("compare-therapies")
+    assert cat.bind(query, {"a": "scad:hsct"}, store=store).substitutions[
+        Variable("a")
+    ] == NamedNode(SCAD + "hsct")
+    with pytest.raises(cat.ParameterError) as info:
+        cat.bind(query, {"a": "scad:sle"}, store=store)  # a disease, not an intervention
+    assert info.value.parameter == "a" and "scad:Intervention" in info.value.expected
+    with pytest.raises(cat.ParameterError):
+        cat.bind(query, {"b": "https://example.org/not-in-the-graph"}, store=store)
+
+
+def test_allowed_values_come_from_the_graph(store):
+    therapy = cat.get_query("mechanisms-by-therapy").parameter("therapy")
+    allowed = dict(cat.allowed_values(store, therapy))
+    assert allowed[SCAD + "allogeneic-msct"] == "allogeneic MSCT"
+    assert SCAD + "sle" not in allowed
+    assert cat.allowed_values(store, param("lang")) == [("en", "en"), ("zh", "zh")]
+    assert cat.allowed_values(store, param("string")) == []
+
+
+def test_pagination_is_parsed_and_capped():
+    query = cat.get_query("timeline")
+    call = cat.bind(query, {"limit": "5", "offset": "10"}, max_limit=100)
+    assert (call.limit, call.offset) == (5, 10)
+    assert call.text().rstrip().endswith("OFFSET 10\nLIMIT 5")
+    assert cat.bind(query, {}, max_limit=100).limit == 100
+    for bad in ({"limit": "-1"}, {"limit": "many"}, {"limit": "101"}, {"offset": "1; DROP"}):
+        with pytest.raises(cat.ParameterError) as info:
+            cat.bind(query, bad, max_limit=100)
+        assert info.value.parameter in bad

@@ -1,0 +1,110 @@
+"""The browser page in real headless Chromium, with the network cut off: only the service
+itself may be reached. A screenshot is saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+from conftest import ARTIFACTS
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def offline_page(browser, base_url: str):
+    """A page whose every request outside `base_url` is blocked and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    blocked: list[str] = []
+    host = urllib.parse.urlsplit(base_url).netloc
+
+    def route(route):
+        url = route.request.url
+        if urllib.parse.urlsplit(url).netloc == host or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, page, blocked, errors
+
+
+def test_page_runs_a_query_offline(browser, server):
+    context, page, blocked, errors = offline_page(browser, server.url)
+    try:
+        page.goto(server.url + "/", wait_until="networkidle")
+        assert page.title().startswith("SCAD")
+        page.wait_for_selector(".yasqe .CodeMirror")
+        # syntax highlighting: keywords are styled tokens
+        assert page.locator(".yasqe .cm-keyword").count() > 0
+        query = (
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+            "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } }\n"
+            "GROUP BY ?graph ORDER BY ?graph"
+        )
+        page.evaluate("q => window.kgYasgui.getTab().getYasqe().setValue(q)", query)
+        page.locator(".yasqe_queryButton").click()
+        page.wait_for_selector(".yasr .dataTable tbody tr", timeout=15000)
+        rows = page.locator(".yasr .dataTable tbody tr")
+        assert rows.count() == 4
+        text = page.locator(".yasr .dataTable").inner_text()
+        assert "https://w3id.org/scad/graph/statements" in text or "graph/statements" in text
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page-query.png"), full_page=True)
+        # raw response view
+        page.locator(".yasr .select_response").click()
+        page.wait_for_selector(".yasr .CodeMirror")
+        assert '"head"' in page.locator(".yasr").inner_text()
+        # download links point at the service in CSV and JSON
+        page.locator("#download-csv").dispatch_event("click")
+        href = page.locator("#download-csv").get_attribute("href")
+        assert href.startswith(server.url + "/sparql?format=csv&query=")
+        assert blocked == [], blocked
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_example_queries_are_the_canned_ones(browser, server):
+    context, page, blocked, errors = offline_page(browser, server.url)
+    try:
+        page.goto(server.url + "/", wait_until="networkidle")
+        buttons = page.locator("#examples button")
+        from kg.catalogue import load_catalogue
+
+        titles = [q.title for q in load_catalogue(errors=[]).values()]
+        assert buttons.count() == len(titles) > 0
+        assert buttons.all_inner_texts() == titles
+        # an example without required parameters runs and shows rows
+        page.locator("#examples button", has_text="Timeline").first.click() if any(
+            "imeline" in t for t in titles
+        ) else buttons.first.click()
+        page.wait_for_selector(".yasr .dataTable tbody tr", timeout=15000)
+        assert page.locator(".yasr .dataTable tbody tr").count() > 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page-example.png"), full_page=True)
+        assert blocked == [], blocked
+        assert errors == [], errors
+    finally:
+        context.close()
