@@ -286,7 +286,8 @@ def copied_runs(review: str, text: str) -> list[str]:
 
 def test_copy_check_catches_a_copied_sentence():
     review = seed_text()
-    copied = '    scad:summary "现有药物治疗多仅能控制症状,难以实现标本兼治"@zh .'
+    start = review.index("现有药物")
+    copied = f'    scad:summary "{review[start : start + 20]}"@zh .'  # 20 characters of the review
     assert copied_runs(review, copied)
     assert not copied_runs(review, '    scad:summary "现有药物大多只能压住症状"@zh .')
 
