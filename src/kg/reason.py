@@ -90,8 +90,12 @@ def _run_hermit(merged: rdflib.Graph) -> rdflib.Graph:
         world.close()
         inferred = rdflib.Graph()
         for s, p, o in rdflib.Graph().parse(inferred_path, format="nt"):
-            if (isinstance(s, URIRef) and isinstance(o, URIRef) and p in (RDF.type, RDFS.subClassOf)
-                    and o != OWL.Ontology):
+            if (
+                isinstance(s, URIRef)
+                and isinstance(o, URIRef)
+                and p in (RDF.type, RDFS.subClassOf)
+                and o != OWL.Ontology
+            ):
                 inferred.add((s, p, o))
         return inferred
     finally:

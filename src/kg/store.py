@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,7 +46,8 @@ def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
     """Write a new store with one named graph per entry, then make `store_path` point at it."""
     builds = _builds_dir(store_path)
     builds.mkdir(parents=True, exist_ok=True)
-    build_dir = builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    # A fresh folder each time, even for two builds in the same second from one process.
+    build_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=builds))
     try:
         store = Store(str(build_dir))
         for quads in graphs.values():

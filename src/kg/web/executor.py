@@ -13,7 +13,9 @@ pyoxigraph terms (or N-Triples strings). The ResultStream is an iterator of byte
 you stop early); `.body` holds the whole result when it is small (then it is already complete).
 Raises QueryError (syntax, with line:column), QueryRefused (update, SERVICE, LOAD) and
 QueryTimeout (stopped after the time limit). `formats_for(query)` lists the formats a query
-can be answered in, for content negotiation.
+can be answered in, for content negotiation. In the web app, `kg.web.dataset.get_executor()`
+is the worker's executor (`app.extensions["kg_executor"]`, started before the first request);
+module-level `execute()` uses the same one once the app has made it.
 
 How: every executor keeps a small pool of query processes (`executor_child.py`), each holding
 the store read-only. A query is sent to an idle one, the serialised result comes back in chunks

@@ -4,6 +4,10 @@ The route reads the request (protocol), picks a format (kg.web.negotiation), ans
 result cache or the validators when it can, and otherwise runs the query in a query process
 (kg.web.executor) and streams the result. Errors of ours become HTTP statuses in
 `error_response`, the one place that does so (text or JSON, as the client prefers).
+
+`FastPath` (installed by create_app) answers the common case, a plain GET or
+`application/sparql-query` POST that succeeds, through the same `answer` without Flask's
+per-request machinery; everything else, errors included, goes through the Flask route.
 """
 
 from __future__ import annotations
@@ -253,6 +257,7 @@ class FastPath:
         self.app, self.flask_app = app, flask_app
         self.ep: Endpoint | None = None
         self.cors = ""
+        self.plans: dict[tuple, tuple] = {}
 
     def _endpoint(self) -> Endpoint:
         if self.ep is None:
@@ -293,6 +298,14 @@ class FastPath:
         query_string = environ.get("QUERY_STRING", "")
         if len(query_string) > ep.settings.max_body:
             return None
+        plan_key = None
+        if method in ("GET", "HEAD"):
+            # A repeated GET is read once: its parsed request (query, tokens, format, dataset)
+            # is remembered by query string and Accept. Results are not: see the result cache.
+            plan_key = (query_string, environ.get("HTTP_ACCEPT"))
+            plan = self.plans.get(plan_key)
+            if plan is not None:
+                return answer(ep, *plan[:3], environ.get("HTTP_IF_NONE_MATCH"), *plan[3:])
         args = parse_qs(query_string, keep_blank_values=True)
         if method in ("GET", "HEAD"):
             queries = args.pop("query", [])
@@ -327,9 +340,14 @@ class FastPath:
             return None
         dg = args.get("default-graph-uri") or None
         ng = args.get("named-graph-uri") or None
+        if plan_key is not None:
+            if len(self.plans) >= PLAN_CACHE_SIZE:
+                self.plans.clear()
+            self.plans[plan_key] = (query, info, fmt, dg, ng)
         return answer(ep, query, info, fmt, environ.get("HTTP_IF_NONE_MATCH"), dg, ng)
 
 
+PLAN_CACHE_SIZE = 1024
 _FAST_ARGS = {"format", "output", "results", "default-graph-uri", "named-graph-uri"}
 
 

@@ -38,7 +38,9 @@ def apply_update(text: str) -> Response:
     if info.form != "UPDATE":
         raise QueryError("not an update: send queries as query=")
     if info.calls_out:
-        raise QueryRefused("LOAD and SERVICE are not allowed: this service makes no outgoing requests")
+        raise QueryRefused(
+            "LOAD and SERVICE are not allowed: this service makes no outgoing requests"
+        )
     link = settings.store
     current = link.resolve()
     new = current.parent / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-update"
