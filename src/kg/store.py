@@ -58,12 +58,12 @@ def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
     except Exception as exc:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise StoreError(f"cannot write the new store in {build_dir}: {exc}") from exc
-    _swap_link(store_path, build_dir)
+    swap_link(store_path, build_dir)
     _prune(builds, keep=build_dir)
     return build_dir
 
 
-def _swap_link(store_path: Path, build_dir: Path) -> None:
+def swap_link(store_path: Path, build_dir: Path) -> None:
     if store_path.exists() and not store_path.is_symlink():
         # A store from before the link layout: keep it as an old build rather than delete it.
         store_path.rename(_builds_dir(store_path) / f"legacy-{int(time.time())}")

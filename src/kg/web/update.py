@@ -18,7 +18,7 @@ import time
 from flask import Response, current_app
 
 from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
-from kg.store import _swap_link
+from kg.store import swap_link
 from kg.web import query_text
 
 _APPLY = (
@@ -61,7 +61,7 @@ def apply_update(text: str) -> Response:
         if done.returncode == 3:
             raise QueryError(message[0])
         raise StoreError(f"update failed: {message[0]}")
-    _swap_link(link, new)
+    swap_link(link, new)
     master = current_app.config.get("KG_GUNICORN_MASTER")  # set by kg.serve in each worker
     if master:
         os.kill(master, signal.SIGHUP)
