@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 
+from kg.folders import swap_in
 from kg.vocab import ONTOLOGY_IRI, PREFIXES, SCAD
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -320,10 +321,5 @@ def write_docs(
         written.append(folder / path.name)
     (work / "index.html").write_text(front.render(index=index), encoding="utf-8")
     written.append(folder / "index.html")
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    work.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(work, folder)
     return written

@@ -33,6 +33,7 @@ from rdflib import OWL, RDF, RDFS, Literal, URIRef
 from kg import __version__
 from kg import export as ex
 from kg.build import protege_graph
+from kg.folders import swap_in
 from kg.mediatypes import EXPORT_FORMATS, by_name
 from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
 
@@ -231,11 +232,6 @@ def release(store: Store, dist: Path, log: Callable[[str], None] = print) -> Rel
     write("RELEASE.md", release_note(report, sums).encode("utf-8"))
     sums["RELEASE.md"] = hashlib.sha256((work / "RELEASE.md").read_bytes()).hexdigest()
     write("SHA256SUMS", "".join(f"{sums[n]}  {n}\n" for n in sorted(sums)).encode())
-    old = dist.with_name(f".{dist.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if dist.exists():
-        dist.rename(old)
-    work.rename(dist)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(work, dist)
     report.seconds = time.perf_counter() - start
     return report
