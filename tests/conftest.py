@@ -22,7 +22,20 @@ from kg.store import open_read_only
 
 SOURCES = PROJECT_ROOT / "ontology"
 QUERIES = PROJECT_ROOT / "queries"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"  # screenshots and other files a person may look at
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+# Every dated event of the review, with the precision the review gives: (date, precision).
+TIMELINE = [
+    ("1970", "decade"),
+    ("1993", "year"),
+    ("1997", "year"),
+    ("2007", "year"),
+    ("2022", "year"),
+    ("2023", "year"),
+    ("2024-12", "month"),
+    ("2025-01", "month"),
+    ("2025-07", "month"),
+]  # screenshots and other files a person may look at
 
 
 @dataclass

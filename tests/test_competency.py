@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import TIMELINE
 from pyoxigraph import Literal, NamedNode
 
 SCAD = "https://w3id.org/scad/"
@@ -163,17 +164,7 @@ def test_cq05_mechanisms(run_query):
 def test_cq06_timeline(run_query):
     rows = run_query("cq06-timeline")
     timeline = [(r["date"], r["precision"]) for r in rows]
-    assert timeline == [
-        ("1970", "decade"),
-        ("1993", "year"),
-        ("1997", "year"),
-        ("2007", "year"),
-        ("2022", "year"),
-        ("2023", "year"),
-        ("2024-12", "month"),
-        ("2025-01", "month"),
-        ("2025-07", "month"),
-    ]
+    assert timeline == TIMELINE
     by_date = {r["date"]: r for r in rows}
     assert "four RA patients" in by_date["1970"]["label"]
     assert "Marmont" in by_date["1993"]["agents"] and by_date["1993"]["places"] == "Italy"

@@ -145,26 +145,26 @@ def void_triples() -> list[Triple]:
     ]
     ds = _n(DATASET)
     union = {"use_default_graph_as_union": True}
-    classes = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c", **union
+    partitions = (
+        (
+            "class",
+            "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x } GROUP BY ?x ORDER BY ?x",
+            "entities",
+        ),
+        (
+            "property",
+            "SELECT ?x (COUNT(*) AS ?n) WHERE { ?s ?x ?o } GROUP BY ?x ORDER BY ?x",
+            "triples",
+        ),
     )
-    for i, row in enumerate(classes):
-        part = _n(f"{DATASET}#class-{i}")
-        triples += [
-            Triple(ds, _n(VOID + "classPartition"), part),
-            Triple(part, _n(VOID + "class"), row["c"]),
-            Triple(part, _n(VOID + "entities"), _int(int(row["n"].value))),
-        ]
-    props = store.query(
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p", **union
-    )
-    for i, row in enumerate(props):
-        part = _n(f"{DATASET}#property-{i}")
-        triples += [
-            Triple(ds, _n(VOID + "propertyPartition"), part),
-            Triple(part, _n(VOID + "property"), row["p"]),
-            Triple(part, _n(VOID + "triples"), _int(int(row["n"].value))),
-        ]
+    for kind, query, measure in partitions:
+        for i, row in enumerate(store.query(query, **union)):
+            part = _n(f"{DATASET}#{kind}-{i}")
+            triples += [
+                Triple(ds, _n(f"{VOID}{kind}Partition"), part),
+                Triple(part, _n(VOID + kind), row["x"]),
+                Triple(part, _n(VOID + measure), _int(int(row["n"].value))),
+            ]
     current_app.extensions["kg_void"] = triples
     return triples
 
