@@ -24,6 +24,16 @@ SOURCES = PROJECT_ROOT / "ontology"
 QUERIES = PROJECT_ROOT / "queries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
+# The mechanisms the review gives for MSCT (competency question CQ05), as scad: local names.
+MSCT_MECHANISMS = {
+    "immunomodulation",
+    "immune-tolerance-induction",
+    "correcting-immune-imbalance",
+    "tissue-repair",
+    "anti-infection",
+    "anti-proliferation",
+}
+
 # Every dated event of the review, with the precision the review gives: (date, precision).
 TIMELINE = [
     ("1970", "decade"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import MSCT_MECHANISMS
 
 from kg import catalogue as cat
 
@@ -151,15 +152,7 @@ def test_mechanisms_of_hsct_and_msct(store):
     msct = set()
     for therapy in ("scad:msct", "scad:allogeneic-msct"):
         msct |= set(column(run(store, "mechanisms-by-therapy", therapy=therapy), "mechanism"))
-    expected = {
-        "immunomodulation",
-        "immune-tolerance-induction",
-        "correcting-immune-imbalance",
-        "tissue-repair",
-        "anti-infection",
-        "anti-proliferation",
-    }
-    assert {S + m for m in expected} <= msct
+    assert {S + m for m in MSCT_MECHANISMS} <= msct
     everything = run(store, "mechanisms-by-therapy")
     assert {S + "hsct", S + "msct", S + "allogeneic-msct"} <= set(column(everything, "therapy"))
     assert all(r["dois"] and r["locatorLabel"] for r in everything)
