@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import pyoxigraph
 import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, Literal, URIRef
 from rdflib.compare import to_canonical_graph
@@ -21,7 +20,7 @@ from kg.docs import write_docs
 from kg.pictures import write_pictures
 from kg.reason import reason
 from kg.sources import read_sources
-from kg.store import graph_quads, write_store
+from kg.store import rdflib_quads, write_store
 from kg.validate import validate
 from kg.vocab import GRAPHS, PREFIXES, SCAD
 
@@ -104,15 +103,6 @@ def protege_graph(ontology: rdflib.Graph, statements: rdflib.Graph) -> rdflib.Gr
     return merged
 
 
-def _to_quads(graph: rdflib.Graph, graph_iri: str) -> list[pyoxigraph.Quad]:
-    data = graph.serialize(format="nt", encoding="utf-8")
-    triples = [
-        (t.subject, t.predicate, t.object)
-        for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    ]
-    return graph_quads(triples, graph_iri)
-
-
 def build(
     sources_dir: Path,
     store_path: Path | None,
@@ -131,7 +121,7 @@ def build(
     report.counts = {name: len(g) for name, g in parts.items()}
     if store_path is None:
         return report
-    quads = {name: _to_quads(g, GRAPHS[name]) for name, g in parts.items()}
+    quads = {name: rdflib_quads(g, GRAPHS[name]) for name, g in parts.items()}
     report.store_dir = _timed(report, "store", lambda: write_store(store_path, quads), log)
     if owl_file is not None:
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from kg import __version__
-from kg.config import PROJECT_ROOT, default_output, default_sources, default_store
+from kg.config import PROJECT_ROOT, Settings, default_output, default_sources, default_store
 from kg.errors import KgError
 
 
@@ -247,9 +247,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve SPARQL and the browser page with gunicorn")
     _store_arg(p)
-    p.add_argument("--host", default=os.environ.get("KG_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("KG_PORT", "8000")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("KG_WORKERS", "2")))
+    env = Settings.from_env()  # the one reader of KG_HOST, KG_PORT, KG_WORKERS
+    p.add_argument("--host", default=env.host, help=f"default: $KG_HOST or {env.host}")
+    p.add_argument("--port", type=int, default=env.port, help="default: $KG_PORT or 8000")
+    p.add_argument("--workers", type=int, default=env.workers, help="default: $KG_WORKERS or 2")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

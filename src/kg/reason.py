@@ -13,7 +13,7 @@ from pathlib import Path
 
 import owlready2
 import rdflib
-from rdflib import OWL, RDF, RDFS, BNode, URIRef
+from rdflib import OWL, RDF, RDFS, URIRef
 
 from kg.errors import ReasoningError
 
@@ -106,21 +106,14 @@ def reason(tbox: rdflib.Graph, data: rdflib.Graph) -> rdflib.Graph:
     """Inferred triples not already asserted: HermiT's findings plus the type closure."""
     merged = tbox + data
     hermit = _run_hermit(merged)
-    full_tbox = tbox + rdflib.Graph()
-    for s, p, o in hermit.triples((None, RDFS.subClassOf, None)):
-        full_tbox.add((s, p, o))
-    supers = _named_superclasses(full_tbox)
-    inferred = rdflib.Graph()
-    for s, p, o in hermit:
-        inferred.add((s, p, o))
-    for individual, cls in list(merged.subject_objects(RDF.type)) + list(
-        hermit.subject_objects(RDF.type)
-    ):
-        if isinstance(individual, BNode) or not isinstance(cls, URIRef):
-            continue
-        for sup in supers.get(cls, ()):
-            inferred.add((individual, RDF.type, sup))
+    supers = _named_superclasses(tbox + hermit)  # asserted and inferred subclass links
+    candidates = set(hermit)
+    for individual, cls in [*merged.subject_objects(RDF.type), *hermit.subject_objects(RDF.type)]:
+        if isinstance(individual, URIRef) and isinstance(cls, URIRef):
+            candidates.update((individual, RDF.type, sup) for sup in supers.get(cls, ()))
     skip = {OWL.Thing, OWL.NamedIndividual}
-    return rdflib.Graph().__iadd__(
-        [(s, p, o) for s, p, o in inferred if (s, p, o) not in merged and o not in skip and s != o]
-    )
+    inferred = rdflib.Graph()
+    for s, p, o in candidates:
+        if (s, p, o) not in merged and o not in skip and s != o:
+            inferred.add((s, p, o))
+    return inferred

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph
-from pyoxigraph import DefaultGraph, NamedNode, Quad, Store
+import rdflib
+from pyoxigraph import NamedNode, Quad, Store
 
 from kg.errors import StoreError
 
@@ -34,12 +35,6 @@ def open_read_only(store_path: Path) -> Store:
         return Store.read_only(str(store_path.resolve()))
     except (OSError, RuntimeError) as exc:
         raise StoreError(f"cannot open the store at {store_path}: {exc}") from exc
-
-
-def open_in_memory(quads: Iterable[Quad]) -> Store:
-    store = Store()
-    store.extend(quads)
-    return store
 
 
 def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
@@ -83,10 +78,14 @@ def _prune(builds: Path, keep: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def graph_quads(triples: Iterable[tuple], graph_iri: str) -> list[Quad]:
-    """pyoxigraph quads of `triples` (pyoxigraph terms) in a named graph."""
-    graph = NamedNode(graph_iri)
-    return [Quad(s, p, o, graph) for s, p, o in triples]
+def rdflib_quads(graph: rdflib.Graph, graph_iri: str) -> list[Quad]:
+    """The triples of an rdflib graph as pyoxigraph quads in a named graph (via N-Triples)."""
+    data = graph.serialize(format="nt", encoding="utf-8")
+    name = NamedNode(graph_iri)
+    return [
+        Quad(t.subject, t.predicate, t.object, name)
+        for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    ]
 
 
 def triple_counts(store: Store) -> dict[str, int]:
@@ -97,14 +96,3 @@ def triple_counts(store: Store) -> dict[str, int]:
     ):
         counts[row["g"].value] = int(row["n"].value)
     return counts
-
-
-__all__ = [
-    "open_read_only",
-    "open_in_memory",
-    "write_store",
-    "graph_quads",
-    "triple_counts",
-    "DefaultGraph",
-    "pyoxigraph",
-]

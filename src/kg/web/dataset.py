@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app
 
@@ -46,18 +48,23 @@ class Served:
 
 
 _lock = threading.RLock()
+T = TypeVar("T")
+
+
+def _once(key: str, make: Callable[[], T]) -> T:
+    """The app's `extensions[key]`, made by `make()` the first time (once, across threads)."""
+    ext = current_app.extensions
+    value = ext.get(key)
+    if value is None:
+        with _lock:
+            value = ext.get(key)
+            if value is None:
+                value = ext[key] = make()
+    return value
 
 
 def served() -> Served:
-    ext = current_app.extensions
-    info = ext.get("kg_served")
-    if info is None:
-        with _lock:
-            info = ext.get("kg_served")
-            if info is None:
-                info = _read(current_app.config["KG"].store)
-                ext["kg_served"] = info
-    return info
+    return _once("kg_served", lambda: _read(current_app.config["KG"].store))
 
 
 def _read(store_link: Path) -> Served:
@@ -74,16 +81,13 @@ def _read(store_link: Path) -> Served:
 
 def get_executor() -> executor_mod.Executor:
     """This worker's query processes (started on first use, or by the gunicorn worker hook)."""
-    ext = current_app.extensions
-    ex = ext.get("kg_executor")
-    if ex is None:
-        with _lock:
-            ex = ext.get("kg_executor")
-            if ex is None:
-                ex = executor_mod.from_settings(current_app.config["KG"], served().store_path)
-                executor_mod.set_default(ex)
-                ext["kg_executor"] = ex
-    return ex
+
+    def make() -> executor_mod.Executor:
+        ex = executor_mod.from_settings(current_app.config["KG"], served().store_path)
+        executor_mod.set_default(ex)
+        return ex
+
+    return _once("kg_executor", make)
 
 
 def warm_up(app: Flask) -> None:
