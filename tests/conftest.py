@@ -106,7 +106,7 @@ class Server:
     url: str
     process: subprocess.Popen
     env: dict[str, str]
-    log: Path | None = None  # the server's standard error (gunicorn's log and access log)
+    log: Path | None = None  # the server's output (granian's log and our access log)
 
 
 def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> Server:
@@ -118,7 +118,7 @@ def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> S
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
-        stdout=log_file,  # gunicorn's access log ("-" is standard output)
+        stdout=log_file,  # the access log ("-" is standard output)
         stderr=subprocess.STDOUT,  # a file, not a pipe: a full pipe would stop the server
     )
     log_file.close()

@@ -239,3 +239,32 @@ def test_index_lookups_run_inline_while_the_pool_is_busy(built):
         assert len(rows(stream.read())) == 100
     finally:
         ex.close()
+
+
+def test_a_query_once_answered_fast_runs_inline_after(built):
+    query = "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s a ?type } GROUP BY ?type"
+
+    def seconds_while_busy(ex: Executor, text: str) -> float:
+        """How long `text` takes while the only query process runs a cross product."""
+        busy = threading.Thread(
+            target=lambda: pytest.raises(QueryTimeout, ex.execute, CROSS_PRODUCT)
+        )
+        busy.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert len(rows(ex.execute(text)[1].read())) > 2
+        took = time.monotonic() - started
+        busy.join(10)
+        return took
+
+    ex = Executor(built.store_path, size=1, timeout=1.5, max_rows=100, inline_under_ms=1000)
+    never = Executor(built.store_path, size=1, timeout=1.5, max_rows=100, inline_under_ms=0)
+    try:
+        for executor in (ex, never):
+            executor.execute(query)[1].read()  # the first run is in the query process
+        assert seconds_while_busy(ex, query) < 0.3  # known to be fast: did not wait
+        assert seconds_while_busy(ex, query + " LIMIT 3") > 0.8  # not seen before: waited
+        assert seconds_while_busy(never, query) > 0.8  # inline_under_ms=0: always isolated
+    finally:
+        ex.close()
+        never.close()

@@ -1,4 +1,4 @@
-"""`kg serve` in production form: gunicorn from the environment, pid file, JSON access log,
+"""`kg serve` in production form: granian from the environment, pid file, JSON access log,
 cold start, and a rebuilt store picked up by `kill -HUP` without a failed request."""
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import start_server, stop_server
+from granian import Granian
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.config import Settings
-from kg.serve import JsonAccessLogger, gunicorn_options
+from kg.serve import granian_options
 from kg.store import open_read_only, write_store
 
 
@@ -33,23 +35,34 @@ def health(url: str) -> dict:
     return json.loads(fetch(url + "/health")[1])
 
 
-def test_gunicorn_options_from_the_environment(monkeypatch):
+def wait_for_new_build(url: str, before: dict, timeout: float = 20.0) -> dict:
+    """Workers are replaced one at a time after a HUP: wait until every answer (12 in a row, from
+    any worker) comes from a build other than `before`'s; return the last health document."""
+    deadline = time.monotonic() + timeout
+    doc, in_a_row = before, 0
+    while time.monotonic() < deadline and in_a_row < 12:
+        doc = health(url)
+        in_a_row = in_a_row + 1 if doc["build"] != before["build"] else 0
+        time.sleep(0.05)
+    assert in_a_row == 12, f"still serving {doc['build']} after {timeout} s"
+    return doc
+
+
+def test_granian_options_from_the_environment(monkeypatch):
     monkeypatch.setenv("KG_WORKERS", "3")
     monkeypatch.setenv("KG_THREADS", "5")
     monkeypatch.setenv("KG_PORT", "8765")
     monkeypatch.setenv("KG_PID_FILE", "/tmp/kg.pid")
-    monkeypatch.setenv("KG_QUERY_TIMEOUT", "2.5")
     monkeypatch.setenv("KG_GRACEFUL_TIMEOUT", "7")
-    options = gunicorn_options(Settings.from_env())
-    assert options["workers"] == 3 and options["threads"] == 5
-    assert options["worker_class"] == "gthread"
-    assert options["bind"] == "127.0.0.1:8765"
-    assert options["pidfile"] == "/tmp/kg.pid"
-    assert options["graceful_timeout"] == 7
-    assert options["preload_app"] is False  # new workers open the store anew on reload
-    assert options["logger_class"] is JsonAccessLogger
-    monkeypatch.setenv("KG_THREADS", "1")
-    assert gunicorn_options(Settings.from_env())["worker_class"] == "sync"
+    monkeypatch.setenv("KG_MAX_BODY", "2000000")
+    options = granian_options(Settings.from_env())
+    assert options["workers"] == 3 and options["blocking_threads"] == 5
+    assert (options["address"], options["port"]) == ("127.0.0.1", 8765)
+    assert options["pid_file"] == Path("/tmp/kg.pid")
+    assert options["workers_kill_timeout"] == 7
+    assert options["target"] == "kg.serve:worker_app" and options["factory"]  # one app per worker
+    assert options["http1_settings"].max_buffer_size > 2_000_000  # long GET queries get to /sparql
+    Granian(**options)  # granian accepts them
 
 
 @pytest.fixture
@@ -124,14 +137,8 @@ def test_hup_picks_up_a_rebuilt_store_without_dropping_requests(own_store, tmp_p
         write_store(link, {"all": [*quads, extra]})  # the build swaps the link
         assert health(server.url)["build"] == before["build"]  # not yet: workers keep theirs
         os.kill(int(pid_file.read_text()), signal.SIGHUP)
-        deadline = time.monotonic() + 15
-        after = before
-        while time.monotonic() < deadline:
-            after = health(server.url)
-            if after["build"] != before["build"]:
-                break
-            time.sleep(0.2)
-        time.sleep(1.0)  # both workers replaced; the old ones finish their requests
+        after = wait_for_new_build(server.url, before)
+        time.sleep(0.5)  # the old workers finish their requests
         stop.set()
         for t in threads:
             t.join(10)
@@ -173,13 +180,9 @@ def test_update_with_the_token_makes_a_new_build(own_store, tmp_path):
         assert post({"Authorization": "Bearer wrong"})[0] == 401
         status, body = post({"Authorization": "Bearer s3cret"})
         assert status == 200, body
+        after = wait_for_new_build(server.url, before)
+        assert after["triples"] == before["triples"] + 1
         ask = urllib.parse.quote("ASK { <https://w3id.org/scad/test-update> ?p ?o }")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if fetch(f"{server.url}/sparql?query={ask}")[1].endswith(b"true}"):
-                break
-            time.sleep(0.2)
         assert fetch(f"{server.url}/sparql?query={ask}")[1].endswith(b"true}")
-        assert health(server.url)["triples"] == before["triples"] + 1
     finally:
         stop_server(server)

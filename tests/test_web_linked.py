@@ -10,6 +10,7 @@ import shutil
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 
 import pyoxigraph
 import pytest
@@ -31,7 +32,7 @@ SELECT ?s ?disease ?doi WHERE {
 @dataclass
 class Reply:
     status: int
-    headers: dict
+    headers: Message  # case-insensitive, as HTTP header names are
     body: bytes
 
     @property
@@ -45,9 +46,9 @@ def get(server, path: str, accept: str | None = None) -> Reply:
         request.add_header("Accept", accept)
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
-            return Reply(response.status, dict(response.headers), response.read())
+            return Reply(response.status, response.headers, response.read())
     except urllib.error.HTTPError as exc:
-        return Reply(exc.code, dict(exc.headers), exc.read())
+        return Reply(exc.code, exc.headers, exc.read())
 
 
 @pytest.fixture(scope="module")

@@ -261,7 +261,7 @@ def test_protocol_errors(endpoint):
         endpoint, data=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert status == 413
-    # a long GET query is fine (beyond gunicorn's default request-line limit) up to the cap
+    # a long GET query is fine (beyond the server's default header buffer) up to the cap
     long_query = "ASK { ?s ?p ?o } #" + "x" * 6000
     assert get(endpoint, long_query)[0] == 200
     assert get(endpoint, "ASK { ?s ?p ?o } #" + "x" * MAX_BODY)[0] == 414

@@ -54,7 +54,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        reload_on_change=False,
     )
 
 
@@ -245,7 +244,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("serve", help="serve SPARQL and the browser page with gunicorn")
+    p = sub.add_parser(
+        "serve", help="serve SPARQL and the browser page (granian, from KG_* settings)"
+    )
     _store_arg(p)
     env = Settings.from_env()  # the one reader of KG_HOST, KG_PORT, KG_WORKERS
     p.add_argument("--host", default=env.host, help=f"default: $KG_HOST or {env.host}")

@@ -69,13 +69,14 @@ class Settings:
     cors_origins: str = "*"
     update_token: str = ""
     cache_size: int = 256
-    # Serving (kg serve / gunicorn) and the query processes; see the README's Configuration.
-    threads: int = 4  # threads per gunicorn worker (gthread); 1 = sync workers
+    # Serving (kg serve / granian) and the query processes; see the README's Configuration.
+    threads: int = 4  # Python threads per worker process running the app
     query_processes: int = 0  # query processes per worker; 0 = one per thread
+    inline_under_ms: float = 10.0  # a query once answered this fast runs in the worker after
     cache_max_age: int = 60  # Cache-Control max-age of query results, seconds
-    cache_entry_max: int = 1_000_000  # largest result kept in the result cache, bytes
-    pid_file: str = ""  # kg serve writes the gunicorn master's pid here (for kill -HUP)
-    access_log: str = "-"  # "-" = standard error; "" = off
+    cache_entry_max: int = 4_000_000  # largest result kept in the result cache, bytes
+    pid_file: str = ""  # kg serve writes its pid here (for kill -HUP)
+    access_log: str = "-"  # "-" = standard output, a file path, or "" = off
     graceful_timeout: int = 30  # seconds old workers get to finish on reload/stop
 
     @classmethod
@@ -94,8 +95,9 @@ class Settings:
             cache_size=_env_int("KG_CACHE_SIZE", 256),
             threads=_env_int("KG_THREADS", 4),
             query_processes=_env_int("KG_QUERY_PROCESSES", 0),
+            inline_under_ms=_env_float("KG_INLINE_UNDER_MS", 10.0),
             cache_max_age=_env_int("KG_CACHE_MAX_AGE", 60),
-            cache_entry_max=_env_int("KG_CACHE_ENTRY_MAX", 1_000_000),
+            cache_entry_max=_env_int("KG_CACHE_ENTRY_MAX", 4_000_000),
             pid_file=os.environ.get("KG_PID_FILE", ""),
             access_log=os.environ.get("KG_ACCESS_LOG", "-"),
             graceful_timeout=_env_int("KG_GRACEFUL_TIMEOUT", 30),

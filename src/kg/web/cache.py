@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from typing import Protocol
 
 MAX_TOTAL_BYTES = 64 * 1024 * 1024
 
@@ -55,6 +56,10 @@ class ResultCache:
                 _, dropped = self._items.popitem(last=False)
                 self._bytes -= len(dropped)
 
+    def recording(self, key: Hashable, stream: Stream) -> Recording:
+        """`stream`, passed through; its whole body is put under `key` when it ends (if it fits)."""
+        return Recording(self, key, stream)
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {
@@ -63,3 +68,40 @@ class ResultCache:
                 "hits": self.hits,
                 "misses": self.misses,
             }
+
+
+class Stream(Protocol):
+    def __next__(self) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class Recording:
+    """A streamed result on its way to the client, kept for the cache as it goes."""
+
+    def __init__(self, cache: ResultCache, key: Hashable, stream: Stream):
+        self.cache, self.key, self.stream = cache, key, stream
+        self.parts: list[bytes] | None = []  # None once it is over the entry size
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            chunk = next(self.stream)
+        except StopIteration:
+            if self.parts is not None:
+                self.cache.put(self.key, b"".join(self.parts))
+                self.parts = None
+            raise
+        if self.parts is not None:
+            self.size += len(chunk)
+            if self.size > self.cache.max_entry_bytes:
+                self.parts = None
+            else:
+                self.parts.append(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self.parts = None
+        self.stream.close()

@@ -80,7 +80,7 @@ def _read(store_link: Path) -> Served:
 
 
 def get_executor() -> executor_mod.Executor:
-    """This worker's query processes (started on first use, or by the gunicorn worker hook)."""
+    """This worker's query processes (started on first use, or by warm_up)."""
 
     def make() -> executor_mod.Executor:
         ex = executor_mod.from_settings(current_app.config["KG"], served().store_path)

@@ -10,7 +10,8 @@ Protocol on stdin/stdout, one request at a time:
                     H {"kind": select|ask|graph}   the query parsed and runs
                     D bytes                        a chunk of the serialised result
                     E {"kind": syntax|error, "message": ...}
-                    Z                              end of this result
+                    Z {"cpu_ms": ...}                end of this result, and the CPU time the
+                                                   query and its serialisation took
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ def run(store, request: dict, out: int) -> None:
     import pyoxigraph
 
     kwargs = query_kwargs(request)
+    started = time.thread_time()  # CPU time: a busy machine does not make a query look slow
     try:
         results = store.query(request["q"], **kwargs)
     except SyntaxError as exc:
@@ -160,7 +162,8 @@ def run(store, request: dict, out: int) -> None:
     except Exception as exc:
         writer.finish(b"E", json.dumps({"kind": "error", "message": str(exc)}).encode())
         return
-    writer.finish(b"Z")
+    cpu_ms = (time.thread_time() - started) * 1000
+    writer.finish(b"Z", json.dumps({"cpu_ms": cpu_ms}).encode())
 
 
 def main(store_path: str) -> None:

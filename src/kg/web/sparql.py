@@ -235,12 +235,12 @@ def answer(
         ("Content-Type", fmt.media_type),
         ("Server-Timing", f"query;dur={stream.query_ms:.2f}"),
     ]
-    if stream.body is not None:
-        if cacheable and ep.cache.enabled:
-            ep.cache.put(key, stream.body)
-            headers.append(("X-Cache", "miss"))
-        return 200, headers, stream.body
-    return 200, headers, stream
+    if cacheable and ep.cache.enabled:
+        headers.append(("X-Cache", "miss"))
+        if stream.body is None:  # streamed: kept once it has ended whole
+            return 200, headers, ep.cache.recording(key, stream)
+        ep.cache.put(key, stream.body)
+    return 200, headers, stream.body if stream.body is not None else stream
 
 
 def _tags(value: str) -> set[str]:

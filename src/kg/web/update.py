@@ -2,8 +2,8 @@
 
 The served store stays read-only (several workers and query processes read it). An update
 copies the current build, applies the update to the copy in a separate process (with the query
-time limit), swaps the store link to it as `kg build` does, and asks gunicorn for a graceful
-reload (SIGHUP to the master), so new workers serve the new build and no request is dropped.
+time limit), swaps the store link to it as `kg build` does, and asks `kg serve` for a graceful
+reload (SIGHUP), so new workers serve the new build and no request is dropped.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def apply_update(text: str) -> Response:
             raise QueryError(message[0])
         raise StoreError(f"update failed: {message[0]}")
     swap_link(link, new)
-    master = current_app.config.get("KG_GUNICORN_MASTER")  # set by kg.serve in each worker
-    if master:
-        os.kill(master, signal.SIGHUP)
+    server = current_app.config.get("KG_SERVER_PID")  # set by kg.serve.worker_app
+    if server:
+        os.kill(server, signal.SIGHUP)
     body = f"update applied to a new build ({new.name}); workers reload onto it\n"
     return Response(body, 200, content_type="text/plain; charset=utf-8")
