@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.config import Settings
 from kg.serve import granian_options
-from kg.store import open_read_only, write_store
+from kg.store import open_read_only, swap_link, write_store
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -35,16 +35,16 @@ def health(url: str) -> dict:
     return json.loads(fetch(url + "/health")[1])
 
 
-def wait_for_new_build(url: str, before: dict, timeout: float = 20.0) -> dict:
-    """Workers are replaced one at a time after a HUP: wait until every answer (12 in a row, from
-    any worker) comes from a build other than `before`'s; return the last health document."""
+def wait_for_new(url: str, before: dict, key: str = "build", timeout: float = 20.0) -> dict:
+    """Wait until every /health answer (12 in a row, from any worker) has a `key` other than
+    `before`'s (a new build, a new worker); return the last one."""
     deadline = time.monotonic() + timeout
     doc, in_a_row = before, 0
     while time.monotonic() < deadline and in_a_row < 12:
         doc = health(url)
-        in_a_row = in_a_row + 1 if doc["build"] != before["build"] else 0
+        in_a_row = in_a_row + 1 if doc[key] != before[key] else 0
         time.sleep(0.05)
-    assert in_a_row == 12, f"still serving {doc['build']} after {timeout} s"
+    assert in_a_row == 12, f"{key} still {doc[key]} after {timeout} s"
     return doc
 
 
@@ -103,54 +103,91 @@ def test_pid_file_access_log_and_cold_start(own_store, tmp_path):
     assert not pid_file.exists()
 
 
-def test_hup_picks_up_a_rebuilt_store_without_dropping_requests(own_store, tmp_path):
-    link, quads = own_store
-    pid_file = tmp_path / "kg.pid"
-    server = start_server(link, {"KG_PID_FILE": str(pid_file), "KG_WORKERS": "2"})
-    failures: list = []
-    answered = [0]
-    stop = threading.Event()
-    query = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+EXTRA = Quad(
+    NamedNode("https://w3id.org/scad/test-reload"),
+    NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    Literal("added by a rebuild"),
+    NamedNode("https://w3id.org/scad/graph/statements"),
+)
 
-    def hammer():
-        while not stop.is_set():
+
+class Hammer:
+    """Clients sending queries on new connections until stopped; every answer must be a 200."""
+
+    def __init__(self, url: str, clients: int = 3):
+        self.url, self.failures, self.answered = url, [], 0
+        self.stop = threading.Event()
+        query = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        self.threads = [threading.Thread(target=self.run, args=(query,)) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def run(self, query: str) -> None:
+        while not self.stop.is_set():
             try:
-                status, _ = fetch(f"{server.url}/sparql?query={query}")
+                status, _ = fetch(f"{self.url}/sparql?query={query}")
                 if status != 200:
-                    failures.append(status)
-                answered[0] += 1
+                    self.failures.append(status)
+                self.answered += 1
             except Exception as exc:  # a dropped connection is a failure too
-                failures.append(repr(exc))
+                self.failures.append(repr(exc))
 
+    def finish(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+
+
+def test_a_rebuilt_store_is_picked_up_in_place_without_dropping_requests(own_store):
+    link, quads = own_store
+    server = start_server(link, {"KG_WORKERS": "2", "KG_STORE_CHECK": "0.2"})
+    hammer = Hammer(server.url)
     try:
         before = health(server.url)
-        threads = [threading.Thread(target=hammer) for _ in range(3)]
-        for t in threads:
-            t.start()
+        workers = {health(server.url)["worker"] for _ in range(12)}
+        write_store(link, {"all": [*quads, EXTRA]})  # the build swaps the link
+        after = wait_for_new(server.url, before)
         time.sleep(0.5)
-        extra = Quad(
-            NamedNode("https://w3id.org/scad/test-reload"),
-            NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
-            Literal("added by a rebuild"),
-            NamedNode("https://w3id.org/scad/graph/statements"),
-        )
-        write_store(link, {"all": [*quads, extra]})  # the build swaps the link
-        assert health(server.url)["build"] == before["build"]  # not yet: workers keep theirs
-        os.kill(int(pid_file.read_text()), signal.SIGHUP)
-        after = wait_for_new_build(server.url, before)
-        time.sleep(0.5)  # the old workers finish their requests
-        stop.set()
-        for t in threads:
-            t.join(10)
-        assert after["build"] != before["build"]
+        hammer.finish()
         assert after["triples"] == before["triples"] + 1
-        assert health(server.url)["build"] == after["build"]
-        assert answered[0] > 20
-        assert failures == []
+        assert {health(server.url)["worker"] for _ in range(12)} <= workers  # no restarts
+        assert hammer.answered > 20 and hammer.failures == []
         ask = urllib.parse.quote("ASK { <https://w3id.org/scad/test-reload> ?p ?o }")
         assert fetch(f"{server.url}/sparql?query={ask}")[1].endswith(b"true}")
     finally:
-        stop.set()
+        hammer.finish()
+        stop_server(server)
+
+
+def test_a_build_that_cannot_be_opened_leaves_the_old_one_served(own_store, tmp_path):
+    link, _ = own_store
+    good = link.resolve()
+    server = start_server(link, {"KG_WORKERS": "1", "KG_STORE_CHECK": "0.2"})
+    try:
+        before = health(server.url)
+        broken = good.parent / "broken-build"
+        broken.mkdir()
+        (broken / "CURRENT").write_text("not a store\n")
+        swap_link(link, broken)
+        time.sleep(1.0)
+        assert health(server.url)["build"] == before["build"]
+        assert fetch(f"{server.url}/sparql?query=ASK%7B%7D")[0] == 200
+        assert "cannot serve the new build" in server.log.read_text()
+        swap_link(link, good)
+    finally:
+        stop_server(server)
+
+
+def test_hup_restarts_the_workers(own_store, tmp_path):
+    link, _ = own_store
+    pid_file = tmp_path / "kg.pid"
+    server = start_server(link, {"KG_PID_FILE": str(pid_file), "KG_WORKERS": "1"})
+    try:
+        before = health(server.url)
+        os.kill(int(pid_file.read_text()), signal.SIGHUP)
+        after = wait_for_new(server.url, before, key="worker")
+        assert after["build"] == before["build"]
+    finally:
         stop_server(server)
 
 
@@ -180,7 +217,7 @@ def test_update_with_the_token_makes_a_new_build(own_store, tmp_path):
         assert post({"Authorization": "Bearer wrong"})[0] == 401
         status, body = post({"Authorization": "Bearer s3cret"})
         assert status == 200, body
-        after = wait_for_new_build(server.url, before)
+        after = wait_for_new(server.url, before)
         assert after["triples"] == before["triples"] + 1
         ask = urllib.parse.quote("ASK { <https://w3id.org/scad/test-update> ?p ?o }")
         assert fetch(f"{server.url}/sparql?query={ask}")[1].endswith(b"true}")

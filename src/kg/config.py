@@ -78,6 +78,7 @@ class Settings:
     pid_file: str = ""  # kg serve writes its pid here (for kill -HUP)
     access_log: str = "-"  # "-" = standard output, a file path, or "" = off
     graceful_timeout: int = 30  # seconds old workers get to finish on reload/stop
+    store_check: float = 1.0  # seconds between a worker's checks of the store link; 0 = off
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,4 +102,5 @@ class Settings:
             pid_file=os.environ.get("KG_PID_FILE", ""),
             access_log=os.environ.get("KG_ACCESS_LOG", "-"),
             graceful_timeout=_env_int("KG_GRACEFUL_TIMEOUT", 30),
+            store_check=_env_float("KG_STORE_CHECK", 1.0),
         )

@@ -8,10 +8,11 @@ under a third of the rate; see the README's Benchmarks).
 
 Each worker builds its app with `worker_app()`: the store is opened and the query processes
 started before the worker takes requests. The access log is one JSON object per request
-(kg.web.access_log). A rebuilt store is picked up without dropping requests by a graceful
-reload: `kill -HUP <pid of kg serve>` (the pid is in KG_PID_FILE when set) starts new workers
-one at a time, which open the store link's new target, and lets each old one finish its
-requests before it stops.
+(kg.web.access_log). A rebuilt store is picked up by every worker within KG_STORE_CHECK
+seconds, in place (kg.web.dataset.watch): no process restarts, no request is dropped.
+`kill -HUP <pid of kg serve>` (the pid is in KG_PID_FILE when set) restarts the workers one at a
+time, for new code: granian starts a new worker, a second later stops an old one, which finishes
+its requests.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ RESPAWN_INTERVAL = 1.0  # seconds between starting a new worker and stopping the
 def worker_app() -> Any:
     """The WSGI app of one worker process (granian calls this in each worker, `factory`)."""
     from kg.web import access_log, create_app
-    from kg.web.dataset import warm_up
+    from kg.web.dataset import warm_up, watch
 
     app = create_app()
-    app.config["KG_SERVER_PID"] = os.getppid()  # kg serve itself: a reload after an update
+    app.config["KG_SERVER_PID"] = os.getppid()  # kg serve itself: a restart after an update
     warm_up(app)
+    if app.config["KG"].store_check > 0:
+        watch(app, app.config["KG"].store_check)
     stream = access_log.open_log(app.config["KG"].access_log)
     return access_log.AccessLog(app, stream) if stream is not None else app
 

@@ -16,9 +16,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         setattr(settings, key, value)
     app.config["KG"] = settings
 
-    from kg.web import api, db, graph_store, health, linked, page, service_description, sparql
+    from kg.web import api, graph_store, health, linked, page, service_description, sparql
 
-    db.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(service_description.bp)

@@ -23,7 +23,7 @@ from kg import catalogue as cat
 from kg.errors import KgError, NotAcceptable, QueryError, QueryRefused, QueryTimeout, StoreError
 from kg.mediatypes import HTML, RESULT_FORMATS, Format, by_name
 from kg.vocab import PREFIXES
-from kg.web.db import get_store
+from kg.web.dataset import get_store
 from kg.web.negotiation import negotiate
 
 bp = Blueprint("api", __name__)

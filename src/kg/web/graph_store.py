@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
 from kg.mediatypes import GRAPH_FORMATS, Format, by_name
-from kg.web.db import get_store
+from kg.web.dataset import get_store
 from kg.web.negotiation import negotiate
 from kg.web.sparql import ProtocolError, add_cors, error_response
 

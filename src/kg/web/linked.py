@@ -35,7 +35,7 @@ from kg.errors import KgError, StoreError
 from kg.mediatypes import GRAPH_FORMATS, HTML, Format, by_name
 from kg.pictures import OutcomeNumbers
 from kg.vocab import PREFIXES, SCAD
-from kg.web.db import get_store
+from kg.web.dataset import get_store
 from kg.web.negotiation import negotiate
 
 bp = Blueprint("linked", __name__)

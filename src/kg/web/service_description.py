@@ -21,8 +21,7 @@ from pyoxigraph import (
 from kg import __version__, vocab
 from kg.errors import NotAcceptable
 from kg.mediatypes import GRAPH_FORMATS, Format, by_name
-from kg.web.dataset import DATASET, served
-from kg.web.db import get_store
+from kg.web.dataset import DATASET, get_store, served
 from kg.web.negotiation import negotiate
 
 bp = Blueprint("service_description", __name__)

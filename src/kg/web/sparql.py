@@ -255,16 +255,15 @@ class FastPath:
 
     def __init__(self, app, flask_app):  # noqa: ANN001
         self.app, self.flask_app = app, flask_app
-        self.ep: Endpoint | None = None
-        self.cors = ""
+        self.cors = flask_app.config["KG"].cors_origins.strip()
         self.plans: dict[tuple, tuple] = {}
 
     def _endpoint(self) -> Endpoint:
-        if self.ep is None:
+        ep = self.flask_app.extensions.get("kg_endpoint")  # dropped when a new build comes in
+        if ep is None:
             with self.flask_app.app_context():
-                self.ep = Endpoint.of_app()
-                self.cors = self.ep.settings.cors_origins.strip()
-        return self.ep
+                ep = Endpoint.of_app()
+        return ep
 
     def __call__(self, environ, start_response):  # noqa: ANN001
         if environ.get("PATH_INFO") != "/sparql":
@@ -292,9 +291,9 @@ class FastPath:
 
     def _answer(self, environ):  # noqa: ANN001
         method = environ["REQUEST_METHOD"]
-        ep = self._endpoint()
         if self.cors not in ("", "*"):
             return None  # per-origin CORS: leave it to the Flask route
+        ep = self._endpoint()
         query_string = environ.get("QUERY_STRING", "")
         if len(query_string) > ep.settings.max_body:
             return None

@@ -2,8 +2,9 @@
 
 The served store stays read-only (several workers and query processes read it). An update
 copies the current build, applies the update to the copy in a separate process (with the query
-time limit), swaps the store link to it as `kg build` does, and asks `kg serve` for a graceful
-reload (SIGHUP), so new workers serve the new build and no request is dropped.
+time limit) and swaps the store link to it as `kg build` does. This worker serves the new build
+at once; the others pick it up as they pick up any rebuild (kg.web.dataset.watch), or, with
+that check off, by a graceful restart of the workers (SIGHUP to `kg serve`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import Response, current_app
 from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
 from kg.store import swap_link
 from kg.web import query_text
+from kg.web.dataset import reopen
 
 _APPLY = (
     "import sys, pyoxigraph\n"
@@ -62,8 +64,9 @@ def apply_update(text: str) -> Response:
             raise QueryError(message[0])
         raise StoreError(f"update failed: {message[0]}")
     swap_link(link, new)
+    reopen(current_app._get_current_object())
     server = current_app.config.get("KG_SERVER_PID")  # set by kg.serve.worker_app
-    if server:
+    if server and settings.store_check <= 0:
         os.kill(server, signal.SIGHUP)
-    body = f"update applied to a new build ({new.name}); workers reload onto it\n"
+    body = f"update applied to a new build ({new.name}); the workers switch to it\n"
     return Response(body, 200, content_type="text/plain; charset=utf-8")
