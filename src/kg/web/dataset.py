@@ -112,6 +112,7 @@ def warm_up(app: Flask) -> None:
 # What belongs to one build: dropped from the app's extensions when another build is swapped in
 # (the executor and what was read from the store are made anew for it on first use).
 BUILD_KEYS = ("kg_served", "kg_executor", "kg_result_cache", "kg_endpoint", "kg_void")
+_reopening = threading.Lock()
 
 
 def reopen(app: Flask) -> bool:
@@ -119,19 +120,20 @@ def reopen(app: Flask) -> bool:
 
     Raises StoreError (the old build stays) when the new one cannot be opened.
     """
-    with app.app_context():
-        current = served()
-    target = Path(app.config["KG"].store).resolve()
-    if target == current.store_path:
-        return False
-    fresh = _read(target)
-    executor = executor_mod.from_settings(app.config["KG"], fresh.store_path)
-    with _lock:
-        old = app.extensions.get("kg_executor")
-        for key in BUILD_KEYS:
-            app.extensions.pop(key, None)
-        app.extensions["kg_served"], app.extensions["kg_executor"] = fresh, executor
-    executor_mod.set_default(executor)
+    with _reopening:  # the watcher and an update may both ask
+        with app.app_context():
+            current = served()
+        target = Path(app.config["KG"].store).resolve()
+        if target == current.store_path:
+            return False
+        fresh = _read(target)
+        executor = executor_mod.from_settings(app.config["KG"], fresh.store_path)
+        with _lock:
+            old = app.extensions.get("kg_executor")
+            for key in BUILD_KEYS:
+                app.extensions.pop(key, None)
+            app.extensions["kg_served"], app.extensions["kg_executor"] = fresh, executor
+        executor_mod.set_default(executor)
     if old is not None:  # its running queries finish within their time limit
         timer = threading.Timer(old.timeout + 5, old.close)
         timer.daemon = True
