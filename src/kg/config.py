@@ -72,7 +72,7 @@ class Settings:
     # Serving (kg serve / granian) and the query processes; see the README's Configuration.
     threads: int = 4  # Python threads per worker process running the app
     query_processes: int = 0  # query processes per worker; 0 = one per thread
-    inline_under_ms: float = 10.0  # a query once answered this fast runs in the worker after
+    inline_under_ms: float = 50.0  # a query once answered in this much CPU runs in the worker after
     cache_max_age: int = 60  # Cache-Control max-age of query results, seconds
     cache_entry_max: int = 4_000_000  # largest result kept in the result cache, bytes
     pid_file: str = ""  # kg serve writes its pid here (for kill -HUP)
@@ -96,7 +96,7 @@ class Settings:
             cache_size=_env_int("KG_CACHE_SIZE", 256),
             threads=_env_int("KG_THREADS", 4),
             query_processes=_env_int("KG_QUERY_PROCESSES", 0),
-            inline_under_ms=_env_float("KG_INLINE_UNDER_MS", 10.0),
+            inline_under_ms=_env_float("KG_INLINE_UNDER_MS", 50.0),
             cache_max_age=_env_int("KG_CACHE_MAX_AGE", 60),
             cache_entry_max=_env_int("KG_CACHE_ENTRY_MAX", 4_000_000),
             pid_file=os.environ.get("KG_PID_FILE", ""),

@@ -192,7 +192,7 @@ class Executor:
         timeout: float = 5.0,
         max_rows: int = 10000,
         inline_lookups: bool = True,
-        inline_under_ms: float = 10.0,
+        inline_under_ms: float = 50.0,
     ):
         self.store_path = Path(store_path).resolve()  # a rebuild swaps the link: keep this build
         self.timeout, self.max_rows, self.size = timeout, max_rows, size
