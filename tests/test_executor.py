@@ -268,3 +268,14 @@ def test_a_query_once_answered_fast_runs_inline_after(built):
     finally:
         ex.close()
         never.close()
+
+
+def test_a_closed_executor_ends_its_streams_without_starting_processes(built):
+    ex = Executor(built.store_path, size=1, timeout=10, max_rows=1_000_000)
+    query = "CONSTRUCT { ?s ?p ?o . ?o ?p ?s } WHERE { ?s ?p ?o }"
+    _, stream = ex.execute(query, accept_format="ntriples")
+    next(iter(stream))
+    ex.close()  # as an old build's executor is, while a slow client still reads
+    with pytest.raises(QueryTimeout):
+        list(stream)
+    assert ex.pids() == []

@@ -152,7 +152,7 @@ class ResultStream:
             raise StopIteration
         try:
             kind, payload = self._child.read_frame(self._deadline)
-        except (TimeoutError, EOFError) as exc:
+        except (TimeoutError, EOFError, OSError) as exc:  # OSError: its executor was closed
             self._abandon()
             raise QueryTimeout("query stopped: it ran past the time limit") from exc
         if kind == b"D":
@@ -205,6 +205,7 @@ class Executor:
         self._known_fast: dict[tuple, None] = {}  # requests answered whole in inline_under_ms
         self._inline_store: pyoxigraph.Store | None = None
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="kg-query-spawner")
+        self.closed = False
         for _ in range(size):
             self._idle.put(self._spawn())
 
@@ -245,11 +246,13 @@ class Executor:
             self._all.discard(child)
         child.kill()
         self.killed += 1
-        self._idle.put(self._spawn())
+        if not self.closed:  # a closed executor (an old build's) starts no more processes
+            self._idle.put(self._spawn())
 
     def close(self) -> None:
         with self._lock:
             children, self._all = list(self._all), set()
+            self.closed = True
         for child in children:
             child.kill()
         self._spawner.shutdown(wait=False)
