@@ -94,12 +94,10 @@ def _read(build: Path) -> Served:
 def get_executor() -> executor_mod.Executor:
     """This worker's query processes (started on first use, or by warm_up)."""
 
-    def make() -> executor_mod.Executor:
-        ex = executor_mod.from_settings(current_app.config["KG"], served().store_path)
-        executor_mod.set_default(ex)
-        return ex
-
-    return _once("kg_executor", make)
+    return _once(
+        "kg_executor",
+        lambda: executor_mod.from_settings(current_app.config["KG"], served().store_path),
+    )
 
 
 def warm_up(app: Flask) -> None:
@@ -133,7 +131,6 @@ def reopen(app: Flask) -> bool:
             for key in BUILD_KEYS:
                 app.extensions.pop(key, None)
             app.extensions["kg_served"], app.extensions["kg_executor"] = fresh, executor
-        executor_mod.set_default(executor)
     if old is not None:  # its running queries finish within their time limit
         timer = threading.Timer(old.timeout + 5, old.close)
         timer.daemon = True

@@ -1,6 +1,6 @@
 """Isolated query execution: the one way the service runs a SPARQL query.
 
-    execute(query: str, *, substitutions: dict[str, Term] | None = None,
+    Executor.execute(query: str, *, substitutions: dict[str, Term] | None = None,
             accept_format: Format | str | None = None,
             default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
             ) -> tuple[Format, ResultStream]
@@ -14,8 +14,7 @@ you stop early); `.body` holds the whole result when it is small (then it is alr
 Raises QueryError (syntax, with line:column), QueryRefused (update, SERVICE, LOAD) and
 QueryTimeout (stopped after the time limit). `formats_for(query)` lists the formats a query
 can be answered in, for content negotiation. In the web app, `kg.web.dataset.get_executor()`
-is the worker's executor (`app.extensions["kg_executor"]`, started before the first request);
-module-level `execute()` uses the same one once the app has made it.
+is the worker's executor (`app.extensions["kg_executor"]`, started before the first request).
 
 How: every executor keeps a small pool of query processes (`executor_child.py`), each holding
 the store read-only. A query is sent to an idle one, the serialised result comes back in chunks
@@ -393,33 +392,6 @@ def _error(payload: dict) -> QueryError:
     return QueryError(message)
 
 
-_default: Executor | None = None
-_default_lock = threading.Lock()
-
-
-def configure(
-    store_path: Path, *, size: int = 1, timeout: float = 5.0, max_rows: int = 10000
-) -> Executor:
-    """Create this process's executor (the web app does so once per worker)."""
-    global _default
-    with _default_lock:
-        if _default is not None:
-            _default.close()
-        _default = Executor(store_path, size=size, timeout=timeout, max_rows=max_rows)
-        return _default
-
-
-def get_executor() -> Executor:
-    """This process's executor, created from the environment's settings if needed."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            from kg.config import Settings
-
-            _default = from_settings(Settings.from_env())
-        return _default
-
-
 def from_settings(settings: Any, store_path: Path | None = None) -> Executor:
     """An executor sized for a worker: one query process per thread unless set otherwise."""
     size = settings.query_processes or max(1, settings.threads)
@@ -430,23 +402,3 @@ def from_settings(settings: Any, store_path: Path | None = None) -> Executor:
         max_rows=settings.max_rows,
         inline_under_ms=settings.inline_under_ms,
     )
-
-
-def set_default(executor: Executor) -> None:
-    """Make `executor` the one `execute()` uses in this process (the web app's, per worker)."""
-    global _default
-    with _default_lock:
-        _default = executor
-
-
-def execute(query: str, **kwargs: Any) -> tuple[Format, ResultStream]:
-    """Run a query on this process's executor; see the module docstring."""
-    return get_executor().execute(query, **kwargs)
-
-
-def shutdown() -> None:
-    global _default
-    with _default_lock:
-        if _default is not None:
-            _default.close()
-            _default = None
