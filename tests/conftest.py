@@ -1,7 +1,11 @@
-"""Shared fixtures: the real graph is built once per session into a temporary folder."""
+"""Shared fixtures: the real graph is built once per session into a temporary folder; the Flask
+app, its test client and the command line run on that build; a real `kg serve` is started only
+for the tests whose behaviour is HTTP itself."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import subprocess
@@ -9,20 +13,28 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Store, Variable
+from flask import Flask
+from flask.testing import FlaskClient
+from pyoxigraph import Literal, NamedNode, Store
 
+from kg import catalogue as cat
 from kg.build import BuildReport, build
-from kg.config import PROJECT_ROOT
+from kg.cli import main
+from kg.config import Settings, checkout
+from kg.query.executor import Executor
 from kg.store import open_read_only
+from kg.web import create_app
 
-SOURCES = PROJECT_ROOT / "ontology"
-QUERIES = PROJECT_ROOT / "queries"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ROOT = checkout()
+assert ROOT is not None, "the tests run from a checkout of the project"
+SOURCES = ROOT / "ontology"
+QUERIES = ROOT / "queries"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots and other files a person may look at
 
 # The mechanisms the review gives for MSCT (competency question CQ05), as scad: local names.
 MSCT_MECHANISMS = {
@@ -45,7 +57,9 @@ TIMELINE = [
     ("2024-12", "month"),
     ("2025-01", "month"),
     ("2025-07", "month"),
-]  # screenshots and other files a person may look at
+]
+
+COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 @dataclass
@@ -53,6 +67,16 @@ class Built:
     store_path: Path
     owl_file: Path
     report: BuildReport
+
+    @property
+    def output(self) -> Path:
+        return self.owl_file.parent
+
+
+def triples_per_graph(store_path: Path) -> dict[str, int]:
+    """Triples of each named graph of a store, read straight from it (the tests' own count)."""
+    store = open_read_only(store_path)
+    return {row["g"].value: int(row["n"].value) for row in store.query(COUNTS)}
 
 
 @pytest.fixture(scope="session")
@@ -69,18 +93,102 @@ def store(built: Built) -> Store:
     return open_read_only(built.store_path)
 
 
-def run_query_file(store: Store, name: str, **params: str | NamedNode | Literal) -> list[dict]:
-    """Run queries/<name>.rq with parameters bound as RDF terms; rows as {var: python value}."""
-    text = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
-    subs = {Variable(k): (v if not isinstance(v, str) else Literal(v)) for k, v in params.items()}
-    results = store.query(text, use_default_graph_as_union=True, substitutions=subs)
-    names = [v.value for v in results.variables]
-    return [{n: (None if s[n] is None else s[n].value) for n in names} for s in results]
+@pytest.fixture(scope="session")
+def settings(built: Built) -> Settings:
+    """The settings of every in-process use of the build (app, CLI, exports)."""
+    return Settings(store=built.store_path, output=built.output, sources=SOURCES, queries=QUERIES)
 
 
 @pytest.fixture(scope="session")
-def run_query(store: Store):
-    return lambda name, **params: run_query_file(store, name, **params)
+def engine(built: Built) -> Iterator[Executor]:
+    """The query step over the build, with the service's limits (but no row cap)."""
+    with Executor(built.store_path, size=1, max_rows=0) as executor:
+        yield executor
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> cat.Catalogue:
+    return cat.Catalogue(QUERIES)
+
+
+def run_canned(engine: Executor, catalogue: cat.Catalogue, name: str, **values) -> list[dict]:
+    """A canned query, by the catalogue and the query step as the service runs it; rows as
+    {variable: value}. Values are strings as a user types them, or RDF terms."""
+    raw = {k: (v.value if isinstance(v, NamedNode | Literal) else v) for k, v in values.items()}
+    call = cat.bind(catalogue.get(name), raw, engine=engine)
+    rows = engine.select(call.text(), **{k.value: v for k, v in call.substitutions.items()})
+    return [
+        {n: (row[n].value if row[n] is not None else None) for n in rows.variables} for row in rows
+    ]
+
+
+@pytest.fixture(scope="session")
+def run_query(engine: Executor, catalogue: cat.Catalogue) -> Callable[..., list[dict]]:
+    return lambda name, **values: run_canned(engine, catalogue, name, **values)
+
+
+@contextlib.contextmanager
+def app_for(settings: Settings, **overrides: object) -> Iterator[Flask]:
+    """The service's app on the build, in this process (its query processes are real), with
+    settings overridden by name; its query processes are stopped at the end."""
+    folders = {f: getattr(settings, f) for f in ("store", "output", "queries", "sources")}
+    app = create_app({**folders, "threads": 2, **overrides})
+    app.config["TESTING"] = True
+    try:
+        yield app
+    finally:
+        served = app.extensions.get("kg_served")
+        if served is not None:
+            served.executor.close()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    with app_for(settings) as app:
+        yield app
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8")
+
+
+@pytest.fixture()
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """`kg ARGS…` in this process, on the build (KG_STORE, KG_QUERIES, KG_OUTPUT set)."""
+
+    def run(*argv: str, stdin: str = "", env: dict[str, str] | None = None) -> Ran:
+        defaults = {
+            "KG_STORE": str(settings.store),
+            "KG_QUERIES": str(settings.queries),
+            "KG_OUTPUT": str(settings.output),
+            "KG_ENDPOINT": "",
+        }
+        for name, value in {**defaults, **(env or {})}.items():
+            monkeypatch.setenv(name, value)
+        out, err = io.BytesIO(), io.StringIO()
+        stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
+            code = main(list(argv))
+        stdout.flush()
+        return Ran(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+# --- a real server, for the behaviour that is HTTP itself ---------------------------------------
 
 
 def free_port() -> int:
@@ -90,6 +198,7 @@ def free_port() -> int:
 
 
 def wait_for(url: str, timeout: float = 20.0) -> None:
+    """Until `url` answers (a server starting up): the answer is the signal."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -112,7 +221,7 @@ class Server:
 def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> Server:
     """`kg serve` as a real subprocess on 127.0.0.1 and a free port."""
     port = free_port()
-    env = dict(os.environ, KG_STORE=str(store_path), **(extra_env or {}))
+    env = dict(os.environ, KG_STORE=str(store_path), KG_QUERIES=str(QUERIES), **(extra_env or {}))
     log_path = Path(tempfile.mkstemp(prefix="kg-serve-", suffix=".log")[1])
     log_file = log_path.open("wb")
     process = subprocess.Popen(
@@ -142,7 +251,6 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(built: Built) -> Iterator[Server]:
-    # KG_OUTPUT: the build's pages and pictures (served at /ontology/ and /pictures/)
-    srv = start_server(built.store_path, {"KG_OUTPUT": str(built.owl_file.parent)})
+    srv = start_server(built.store_path, {"KG_OUTPUT": str(built.output)})
     yield srv
     stop_server(srv)

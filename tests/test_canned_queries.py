@@ -6,18 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import MSCT_MECHANISMS
-
-from kg import catalogue as cat
+from conftest import MSCT_MECHANISMS, run_canned
 
 S = "https://w3id.org/scad/"
 
 
-def run(store, name: str, **values: str) -> list[dict[str, str | None]]:
-    call = cat.bind(cat.get_query(name), values, store=store)
-    results = cat.run_local(store, call)
-    names = [v.value for v in results.variables]
-    return [{n: (None if s[n] is None else s[n].value) for n in names} for s in results]
+@pytest.fixture(scope="module")
+def run(engine, catalogue):
+    """A canned query by name, checked and bound as the API and the CLI do it; rows as dicts."""
+    return lambda name, **values: run_canned(engine, catalogue, name, **values)
 
 
 def column(rows: list[dict], name: str) -> list:
@@ -28,8 +25,8 @@ def column(rows: list[dict], name: str) -> list:
 # timeline
 
 
-def test_timeline_in_date_order_with_precision(store):
-    rows = run(store, "timeline")
+def test_timeline_in_date_order_with_precision(run):
+    rows = run("timeline")
     by_event = {r["event"]: r for r in rows}
     assert by_event[S + "ev-1970s-ra-allogeneic-bmt"]["date"] == "1970"
     assert by_event[S + "ev-1970s-ra-allogeneic-bmt"]["precision"] == "decade"
@@ -48,22 +45,22 @@ def test_timeline_in_date_order_with_precision(store):
     assert "10.3760/cma.j.cn141217-20250204-00032" in marmont["dois"].split()
 
 
-def test_timeline_from_to_and_chinese(store):
-    rows = run(store, "timeline", **{"from": "2020", "to": "2023", "lang": "zh"})
+def test_timeline_from_to_and_chinese(run):
+    rows = run("timeline", **{"from": "2020", "to": "2023", "lang": "zh"})
     years = {r["date"][:4] for r in rows}
     assert years and years <= {"2020", "2021", "2022", "2023"}
     assert {"2022", "2023"} <= years
     assert all(r["lang"] == "zh" for r in rows)
     assert any("年" in (r["label"] or "") for r in rows)
-    assert run(store, "timeline", **{"from": "2025-07"})[0]["date"] >= "2025"
+    assert run("timeline", **{"from": "2025-07"})[0]["date"] >= "2025"
 
 
 # ---------------------------------------------------------------------------------------------
 # therapies and diseases with counts
 
 
-def test_therapies_with_counts(store):
-    rows = {r["therapy"]: r for r in run(store, "therapies-with-counts")}
+def test_therapies_with_counts(run):
+    rows = {r["therapy"]: r for r in run("therapies-with-counts")}
     msct = rows[S + "allogeneic-msct"]
     assert msct["label"] == "allogeneic MSCT"
     assert "allogeneic MSCT" in msct["kinds"]  # the most specific (inferred) class
@@ -81,18 +78,18 @@ def test_therapies_with_counts(store):
     assert counts == sorted(counts, reverse=True)
 
 
-def test_therapies_of_one_class(store):
-    drugs = {r["therapy"] for r in run(store, "therapies-with-counts", **{"class": "scad:Drug"})}
+def test_therapies_of_one_class(run):
+    drugs = {r["therapy"] for r in run("therapies-with-counts", **{"class": "scad:Drug"})}
     assert {S + "cyclophosphamide", S + "tocilizumab", S + "silibinin", S + "curcumin"} <= drugs
     assert S + "allogeneic-msct" not in drugs
-    zh = {r["therapy"]: r["label"] for r in run(store, "therapies-with-counts", lang="zh")}
+    zh = {r["therapy"]: r["label"] for r in run("therapies-with-counts", lang="zh")}
     assert (
         zh[S + "allogeneic-msct"] == "异体间充质干细胞移植" or "间充质" in zh[S + "allogeneic-msct"]
     )
 
 
-def test_diseases_with_counts(store):
-    rows = {r["disease"]: r for r in run(store, "diseases-with-counts", lang="zh")}
+def test_diseases_with_counts(run):
+    rows = {r["disease"]: r for r in run("diseases-with-counts", lang="zh")}
     sle = rows[S + "sle"]
     assert sle["labelZh"].startswith("系统性红斑狼疮") and sle["label"] == sle["labelZh"]
     assert sle["labelEn"] == "systemic lupus erythematosus"
@@ -110,8 +107,8 @@ def outcome(rows, measure_label: str) -> dict:
     return next(r for r in rows if r["measureLabel"] and measure_label in r["measureLabel"])
 
 
-def test_compare_allogeneic_msct_with_autologous_hsct(store):
-    rows = run(store, "compare-therapies")  # defaults: allogeneic MSCT vs autologous HSCT
+def test_compare_allogeneic_msct_with_autologous_hsct(run):
+    rows = run("compare-therapies")  # defaults: allogeneic MSCT vs autologous HSCT
     assert {r["therapy"] for r in rows} == {S + "allogeneic-msct", S + "autologous-hsct"}
     assert {"efficacy", "safety"} <= set(column(rows, "aspect"))
     msct = [r for r in rows if r["therapy"] == S + "allogeneic-msct" and r["aspect"] == "efficacy"]
@@ -126,8 +123,8 @@ def test_compare_allogeneic_msct_with_autologous_hsct(store):
     assert all(r["dois"] for r in rows)
 
 
-def test_compare_hsct_ranges_and_approximations(store):
-    rows = run(store, "compare-therapies", a="scad:hsct", b="scad:allogeneic-msct")
+def test_compare_hsct_ranges_and_approximations(run):
+    rows = run("compare-therapies", a="scad:hsct", b="scad:allogeneic-msct")
     hsct = [r for r in rows if r["therapy"] == S + "hsct"]
     relapse = outcome(hsct, "relapse")
     assert Decimal(relapse["value"]) == 40 and relapse["approximate"] == "true"
@@ -142,8 +139,8 @@ def test_compare_hsct_ranges_and_approximations(store):
 # mechanisms and limitations by therapy
 
 
-def test_mechanisms_of_hsct_and_msct(store):
-    hsct = set(column(run(store, "mechanisms-by-therapy", therapy="scad:hsct"), "mechanism"))
+def test_mechanisms_of_hsct_and_msct(run):
+    hsct = set(column(run("mechanisms-by-therapy", therapy="scad:hsct"), "mechanism"))
     assert {
         S + "immune-ablation",
         S + "tolerance-induction-lymphocyte-regeneration",
@@ -151,24 +148,20 @@ def test_mechanisms_of_hsct_and_msct(store):
     } <= hsct
     msct = set()
     for therapy in ("scad:msct", "scad:allogeneic-msct"):
-        msct |= set(column(run(store, "mechanisms-by-therapy", therapy=therapy), "mechanism"))
+        msct |= set(column(run("mechanisms-by-therapy", therapy=therapy), "mechanism"))
     assert {S + m for m in MSCT_MECHANISMS} <= msct
-    everything = run(store, "mechanisms-by-therapy")
+    everything = run("mechanisms-by-therapy")
     assert {S + "hsct", S + "msct", S + "allogeneic-msct"} <= set(column(everything, "therapy"))
     assert all(r["dois"] and r["locatorLabel"] for r in everything)
 
 
-def test_limitations_of_allogeneic_hsc_and_autologous_cells(store):
-    allo = set(
-        column(run(store, "limitations-by-therapy", therapy="scad:allogeneic-hsct"), "limitation")
-    )
+def test_limitations_of_allogeneic_hsc_and_autologous_cells(run):
+    allo = set(column(run("limitations-by-therapy", therapy="scad:allogeneic-hsct"), "limitation"))
     assert {S + "rejection", S + "large-scale-ex-vivo-expansion"} <= allo
     for therapy in ("autologous-hsct", "autologous-msct"):
-        found = set(
-            column(run(store, "limitations-by-therapy", therapy=f"scad:{therapy}"), "limitation")
-        )
+        found = set(column(run("limitations-by-therapy", therapy=f"scad:{therapy}"), "limitation"))
         assert {S + "limited-efficacy", S + "relapse"} <= found, therapy
-    zh = run(store, "limitations-by-therapy", therapy="scad:allogeneic-hsct", lang="zh")
+    zh = run("limitations-by-therapy", therapy="scad:allogeneic-hsct", lang="zh")
     assert all(r["lang"] == "zh" for r in zh) and any(
         "排" in (r["limitationLabel"] or "") for r in zh
     )
@@ -178,26 +171,26 @@ def test_limitations_of_allogeneic_hsc_and_autologous_cells(store):
 # statements by reference and by section
 
 
-def test_statements_by_reference(store):
-    rows = run(store, "statements-by-reference")
+def test_statements_by_reference(run):
+    rows = run("statements-by-reference")
     refs = set(column(rows, "reference"))
     assert {S + "sun-2025", S + "jasim-2022", S + "chen-2025"} <= refs
     assert all(r["doi"] for r in rows if r["reference"] != S + "eular-ssc-2023")  # DOI unchecked
-    chen = run(store, "statements-by-reference", reference="scad:chen-2025")
+    chen = run("statements-by-reference", reference="scad:chen-2025")
     assert chen and {r["doi"] for r in chen} == {"10.3389/fimmu.2025.1616231"}
     assert any("244" in (r["summary"] or "") for r in chen)
-    jasim = run(store, "statements-by-reference", reference="scad:jasim-2022")
+    jasim = run("statements-by-reference", reference="scad:jasim-2022")
     assert {r["doi"] for r in jasim} == {"10.1186/s13287-022-02782-7"}
 
 
-def test_statements_by_section_in_reading_order(store):
-    rows = run(store, "statements-by-section")
+def test_statements_by_section_in_reading_order(run):
+    rows = run("statements-by-section")
     sections = [int(r["sectionNumber"]) for r in rows]
     assert sections == sorted(sections) and set(range(0, 8)) <= set(sections)
-    point8 = run(store, "statements-by-section", sectionNumber="4", pointNumber="8")
+    point8 = run("statements-by-section", sectionNumber="4", pointNumber="8")
     assert S + "stmt-allo-msct-refractory-sle-5y" in column(point8, "statement")
     assert {r["point"] for r in point8} == {"8"} and {r["sectionNumber"] for r in point8} == {"4"}
-    section2 = run(store, "statements-by-section", sectionNumber="2")
+    section2 = run("statements-by-section", sectionNumber="2")
     assert {r["sectionNumber"] for r in section2} == {"2"}
     assert {"1", "2", "3", "4", "5", "6"} <= {r["point"] for r in section2 if r["point"]}
 
@@ -207,24 +200,24 @@ def test_statements_by_section_in_reading_order(store):
 
 
 @pytest.mark.parametrize("text", ["狼疮", "lupus", "LUPUS"])
-def test_search_finds_lupus_in_both_languages(store, text):
-    rows = {r["entity"]: r for r in run(store, "search", q=text)}
+def test_search_finds_lupus_in_both_languages(run, text):
+    rows = {r["entity"]: r for r in run("search", q=text)}
     assert S + "sle" in rows and S + "lupus-nephritis" in rows
     assert int(rows[S + "sle"]["statements"]) >= 5  # with their statements
     assert int(rows[S + "lupus-nephritis"]["statements"]) >= 1
     assert text.lower() in rows[S + "sle"]["matched"].lower()
 
 
-def test_search_summaries_and_chinese_labels(store):
-    rows = run(store, "search", q="Marmont", lang="zh")
+def test_search_summaries_and_chinese_labels(run):
+    rows = run("search", q="Marmont", lang="zh")
     assert S + "stmt-1993-marmont-proposes-hsct-sle" in column(rows, "entity")
-    sle = next(r for r in run(store, "search", q="lupus", lang="zh") if r["entity"] == S + "sle")
+    sle = next(r for r in run("search", q="lupus", lang="zh") if r["entity"] == S + "sle")
     assert sle["label"].startswith("系统性红斑狼疮")
-    assert run(store, "search", q="no such text anywhere 12345") == []
+    assert run("search", q="no such text anywhere 12345") == []
 
 
-def test_describe_entity_lists_every_statement_touching_it(store):
-    rows = run(store, "describe-entity", entity="scad:sle")
+def test_describe_entity_lists_every_statement_touching_it(run):
+    rows = run("describe-entity", entity="scad:sle")
     statements = set(column(rows, "statement"))
     assert S + "stmt-1993-marmont-proposes-hsct-sle" in statements  # as its condition
     assert S + "stmt-allo-msct-sle-response" in statements
@@ -232,12 +225,12 @@ def test_describe_entity_lists_every_statement_touching_it(store):
     via = {r["via"] for r in rows}
     assert S + "condition" in via
     assert all(r["entity"] == S + "sle" for r in rows)
-    msct = run(store, "describe-entity", entity="scad:allogeneic-msct")
+    msct = run("describe-entity", entity="scad:allogeneic-msct")
     assert S + "therapy" in column(msct, "via")
-    assert run(store, "describe-entity", entity="https://example.org/nothing") == []
+    assert run("describe-entity", entity="https://example.org/nothing") == []
 
 
-def test_every_list_query_takes_lang_and_pages(store):
+def test_every_list_query_takes_lang_and_pages(run, catalogue):
     for name, values in [
         ("timeline", {}),
         ("therapies-with-counts", {}),
@@ -245,10 +238,10 @@ def test_every_list_query_takes_lang_and_pages(store):
         ("statements-by-section", {}),
         ("search", {"q": "MSC"}),
     ]:
-        query = cat.get_query(name)
+        query = catalogue.get(name)
         assert query.parameter("lang") is not None and query.paginated, name
-        full = run(store, name, **values)
-        page = run(store, name, limit="2", offset="1", **values)
+        full = run(name, **values)
+        page = run(name, limit="2", offset="1", **values)
         assert page == full[1:3], name
 
 

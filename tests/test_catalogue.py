@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Store, Variable
+from conftest import QUERIES
+from pyoxigraph import Literal, NamedNode, Quad, Store, Variable
 
 from kg import catalogue as cat
+from kg.errors import HeaderError, ParameterError, UnknownQuery
+from kg.query.executor import Executor
 from kg.vocab import SCAD
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-QUERIES = Path(__file__).resolve().parents[1] / "queries"
 
 GOOD = """\
 # title: Statements about a therapy
@@ -88,7 +90,7 @@ def test_header_is_read_into_dataclasses(tmp_path):
 )
 def test_malformed_headers_name_the_file(tmp_path, header, message):
     path = write(tmp_path, header + "SELECT ?a WHERE { ?s ?p ?a }\n", name="broken")
-    with pytest.raises(cat.HeaderError) as info:
+    with pytest.raises(HeaderError) as info:
         cat.parse_query_file(path)
     assert message in str(info.value)
     assert str(path) in str(info.value)
@@ -96,7 +98,7 @@ def test_malformed_headers_name_the_file(tmp_path, header, message):
 
 def test_header_error_gives_the_line(tmp_path):
     path = write(tmp_path, "# title: t\n# description: d\n\n# param ?a: float\nSELECT ?a {}\n")
-    with pytest.raises(cat.HeaderError) as info:
+    with pytest.raises(HeaderError) as info:
         cat.parse_query_file(path)
     assert info.value.line == 4
     assert f"{path}:4:" in str(info.value)
@@ -104,14 +106,14 @@ def test_header_error_gives_the_line(tmp_path):
 
 def test_a_query_that_does_not_parse_names_the_file(tmp_path):
     path = write(tmp_path, "# title: t\n# description: d\nSELECT ?a WHERE { ?s ?p }\n")
-    with pytest.raises(cat.HeaderError, match="does not parse") as info:
+    with pytest.raises(HeaderError, match="does not parse") as info:
         cat.parse_query_file(path)
     assert str(path) in str(info.value)
 
 
 def test_parameters_must_be_projected_for_pyoxigraph(tmp_path):
     text = "# title: t\n# description: d\n# param ?a: string\nSELECT ?s WHERE { ?s ?p ?a }\n"
-    with pytest.raises(cat.HeaderError, match="SELECT must list every parameter"):
+    with pytest.raises(HeaderError, match="SELECT must list every parameter"):
         cat.parse_query_file(write(tmp_path, text))
 
 
@@ -120,21 +122,21 @@ def test_bound_on_a_parameter_is_refused(tmp_path):
         "# title: t\n# description: d\n# param ?a: string\n"
         "SELECT ?s ?a WHERE { ?s ?p ?o FILTER(!BOUND(?a) || ?o = ?a) }\n"
     )
-    with pytest.raises(cat.HeaderError, match=r"BOUND\(\?a\)"):
+    with pytest.raises(HeaderError, match=r"BOUND\(\?a\)"):
         cat.parse_query_file(write(tmp_path, text))
 
 
 def test_bad_file_name(tmp_path):
-    with pytest.raises(cat.HeaderError, match="file name"):
+    with pytest.raises(HeaderError, match="file name"):
         cat.parse_query_file(write(tmp_path, GOOD, name="Bad Name"))
 
 
 def test_catalogue_collects_errors_when_asked(tmp_path):
     write(tmp_path, GOOD, name="good")
     write(tmp_path, "# title: only a title\nSELECT * {}\n", name="bad")
-    with pytest.raises(cat.HeaderError):
+    with pytest.raises(HeaderError):
         cat.load_catalogue(tmp_path)
-    errors: list[cat.HeaderError] = []
+    errors: list[HeaderError] = []
     assert list(cat.load_catalogue(tmp_path, errors)) == ["good"]
     assert len(errors) == 1 and errors[0].path.name == "bad.rq"
 
@@ -214,20 +216,20 @@ def test_values_become_typed_terms(ptype, raw, term):
     ],
 )
 def test_bad_values_name_the_parameter(ptype, raw):
-    with pytest.raises(cat.ParameterError) as info:
+    with pytest.raises(ParameterError) as info:
         cat.to_term(param(ptype, name="therapy"), raw)
     assert info.value.parameter == "therapy"
     assert "therapy" in str(info.value) and "expected" in str(info.value)
 
 
-def test_injection_text_is_bound_as_a_literal_and_changes_nothing():
+def test_injection_text_is_bound_as_a_literal_and_changes_nothing(tmp_path):
     """A string value is one literal: the query keeps its shape and matches nothing extra."""
-    store = Store()
+    store = Store(str(tmp_path / "store"))
     s, p = NamedNode("http://ex/s"), NamedNode("http://ex/label")
-    from pyoxigraph import Quad
-
-    store.add(Quad(s, p, Literal("lupus")))
-    store.add(Quad(NamedNode("http://ex/secret"), p, Literal("hidden")))
+    store.add(Quad(s, p, Literal("lupus"), NamedNode("http://ex/g")))
+    store.add(Quad(NamedNode("http://ex/secret"), p, Literal("hidden"), NamedNode("http://ex/g")))
+    store.flush()
+    del store
     text = (
         "# title: t\n# description: d\n# param ?q: string required\n"
         "SELECT ?s ?q WHERE { ?s <http://ex/label> ?l FILTER(CONTAINS(?l, ?q)) }\n"
@@ -235,55 +237,73 @@ def test_injection_text_is_bound_as_a_literal_and_changes_nothing():
     query = cat.CannedQuery(
         "t", Path("t.rq"), "t", "d", text, "SELECT", parameters=(param("string", name="q"),)
     )
-    for attack in ['"} UNION { ?s ?p ?o }', 'x") || true || ("', "x> } ; DROP ALL ; #"]:
-        call = cat.bind(query, {"q": attack})
-        assert call.substitutions[Variable("q")] == Literal(attack)
-        assert call.text() == text  # nothing pasted in
-        assert list(cat.run_local(store, call)) == []
-    assert len(store) == 2
+    with Executor(tmp_path / "store") as engine:
+        for attack in ['"} UNION { ?s ?p ?o }', 'x") || true || ("', "x> } ; DROP ALL ; #"]:
+            call = cat.bind(query, {"q": attack})
+            assert call.substitutions[Variable("q")] == Literal(attack)
+            assert call.text() == text  # nothing pasted in
+            assert engine.select(call.text(), q=call.substitutions[Variable("q")]) == []
+        assert len(engine.select("SELECT * WHERE { ?s ?p ?o }")) == 2
 
 
-def test_bind_applies_defaults_requires_and_refuses_unknown_names(store):
-    query = cat.get_query("compare-therapies")
-    call = cat.bind(query, {}, store=store)
+def test_the_catalogue_follows_its_folder(tmp_path):
+    catalogue = cat.Catalogue(tmp_path)
+    assert catalogue.queries() == {}
+    write(tmp_path, GOOD, name="good")
+    assert list(catalogue.queries()) == ["good"] and catalogue.has_file("good")
+    write(tmp_path, "# title: only a title\nSELECT * {}\n", name="bad")
+    assert list(catalogue.queries()) == ["good"]  # the bad one is left out, and said why
+    assert [e.path.name for e in catalogue.errors] == ["bad.rq"]
+    with pytest.raises(HeaderError, match="description"):
+        catalogue.get("bad")
+    with pytest.raises(UnknownQuery):
+        catalogue.get("missing")
+    (tmp_path / "good.rq").unlink()
+    assert catalogue.queries() == {} and not catalogue.has_file("good")
+
+
+def test_bind_applies_defaults_requires_and_refuses_unknown_names(engine, catalogue):
+    query = catalogue.get("compare-therapies")
+    call = cat.bind(query, {}, engine=engine)
     assert call.substitutions[Variable("a")] == NamedNode(SCAD + "allogeneic-msct")
     assert call.substitutions[Variable("lang")] == Literal("en")
-    with pytest.raises(cat.ParameterError) as info:
-        cat.bind(query, {"c": "scad:hsct"}, store=store)
+    with pytest.raises(ParameterError) as info:
+        cat.bind(query, {"c": "scad:hsct"}, engine=engine)
     assert info.value.parameter == "c"
-    with pytest.raises(cat.ParameterError) as info:
-        cat.bind(cat.get_query("search"), {}, store=store)
+    with pytest.raises(ParameterError) as info:
+        cat.bind(catalogue.get("search"), {}, engine=engine)
     assert info.value.parameter == "q" and "required" in info.value.expected
 
 
-def test_iri_must_be_of_the_declared_class(store):
-    query = cat.get_query("compare-therapies")
-    assert cat.bind(query, {"a": "scad:hsct"}, store=store).substitutions[
+def test_iri_must_be_of_the_declared_class(engine, catalogue):
+    query = catalogue.get("compare-therapies")
+    assert cat.bind(query, {"a": "scad:hsct"}, engine=engine).substitutions[
         Variable("a")
     ] == NamedNode(SCAD + "hsct")
-    with pytest.raises(cat.ParameterError) as info:
-        cat.bind(query, {"a": "scad:sle"}, store=store)  # a disease, not an intervention
+    with pytest.raises(ParameterError) as info:
+        cat.bind(query, {"a": "scad:sle"}, engine=engine)  # a disease, not an intervention
     assert info.value.parameter == "a" and "scad:Intervention" in info.value.expected
-    with pytest.raises(cat.ParameterError):
-        cat.bind(query, {"b": "https://example.org/not-in-the-graph"}, store=store)
+    with pytest.raises(ParameterError):
+        cat.bind(query, {"b": "https://example.org/not-in-the-graph"}, engine=engine)
 
 
-def test_allowed_values_come_from_the_graph(store):
-    therapy = cat.get_query("mechanisms-by-therapy").parameter("therapy")
-    allowed = dict(cat.allowed_values(store, therapy))
+def test_allowed_values_come_from_the_graph(engine, catalogue):
+    therapy = catalogue.get("mechanisms-by-therapy").parameter("therapy")
+    allowed = dict(cat.allowed_values(engine, therapy, 100))
     assert allowed[SCAD + "allogeneic-msct"] == "allogeneic MSCT"
     assert SCAD + "sle" not in allowed
-    assert cat.allowed_values(store, param("lang")) == [("en", "en"), ("zh", "zh")]
-    assert cat.allowed_values(store, param("string")) == []
+    assert cat.allowed_values(engine, param("lang"), 100) == [("en", "en"), ("zh", "zh")]
+    assert cat.allowed_values(engine, param("string"), 100) == []
+    assert cat.allowed_values(engine, therapy, 3) is None  # more than 3: not listed
 
 
-def test_pagination_is_parsed_and_capped():
-    query = cat.get_query("timeline")
+def test_pagination_is_parsed_and_capped(catalogue):
+    query = catalogue.get("timeline")
     call = cat.bind(query, {"limit": "5", "offset": "10"}, max_limit=100)
     assert (call.limit, call.offset) == (5, 10)
     assert call.text().rstrip().endswith("OFFSET 10\nLIMIT 5")
     assert cat.bind(query, {}, max_limit=100).limit == 100
     for bad in ({"limit": "-1"}, {"limit": "many"}, {"limit": "101"}, {"offset": "1; DROP"}):
-        with pytest.raises(cat.ParameterError) as info:
+        with pytest.raises(ParameterError) as info:
             cat.bind(query, bad, max_limit=100)
         assert info.value.parameter in bad

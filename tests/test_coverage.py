@@ -11,13 +11,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import TIMELINE
-
-from kg.config import PROJECT_ROOT
+from conftest import ROOT, TIMELINE
 
 SCAD = "https://w3id.org/scad/"
 SEED = Path("/work/shared/seed/000_a9ce8c544dc19b6d.txt")
-COVERAGE = PROJECT_ROOT / "tests" / "data" / "coverage.tsv"
+COVERAGE = ROOT / "tests" / "data" / "coverage.tsv"
 GRAPHS = (SCAD + "graph/ontology", SCAD + "graph/statements")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 COPY_RUN = 14  # this many Han characters in a row, identical to the review, count as copying
@@ -296,12 +294,12 @@ def test_copy_check_catches_a_copied_sentence():
 @pytest.mark.parametrize(
     "path",
     sorted(
-        p.relative_to(PROJECT_ROOT).as_posix()
-        for p in [*PROJECT_ROOT.glob("ontology/**/*.ttl"), *PROJECT_ROOT.glob("queries/*.rq")]
+        p.relative_to(ROOT).as_posix()
+        for p in [*ROOT.glob("ontology/**/*.ttl"), *ROOT.glob("queries/*.rq")]
     ),
 )
 def test_no_line_copies_the_review(path: str):
-    text = (PROJECT_ROOT / path).read_text(encoding="utf-8")
+    text = (ROOT / path).read_text(encoding="utf-8")
     assert not copied_runs(seed_text(), text)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.web.negotiation import accepts_explicitly, negotiate, parse_accept
+from kg.negotiation import accepts_explicitly, negotiate, parse_accept
 
 RESULTS = [
     "application/sparql-results+json",

@@ -1,21 +1,22 @@
 import pytest
+from conftest import triples_per_graph
 
 from kg.errors import StoreError
-from kg.store import open_read_only, triple_counts
+from kg.store import open_read_only
 from kg.vocab import GRAPHS
 
 
-def test_one_named_graph_per_part(store):
-    counts = triple_counts(store)
+def test_one_named_graph_per_part(built):
+    counts = triples_per_graph(built.store_path)
     assert set(counts) == set(GRAPHS.values())
     assert all(n > 0 for n in counts.values())
 
 
-def test_default_graph_is_the_union(store):
+def test_default_graph_is_the_union(store, built):
     union = store.query(
         "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", use_default_graph_as_union=True
     )
-    total = sum(triple_counts(store).values())
+    total = sum(triples_per_graph(built.store_path).values())
     distinct = store.query(
         "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
     )

@@ -7,33 +7,15 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 import schemathesis
+from conftest import QUERIES
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 
-from kg.web import create_app
-
-QUERIES = Path(__file__).resolve().parents[1] / "queries"
 SCAD = "https://w3id.org/scad/"
-
-
-@pytest.fixture(scope="module")
-def api_app(built):
-    app = create_app({"store": built.store_path, "queries": QUERIES})
-    app.config["TESTING"] = True
-    yield app
-    executor = app.extensions.get("kg_executor")
-    if executor is not None:
-        executor.close()
-
-
-@pytest.fixture(scope="module")
-def client(api_app):
-    return api_app.test_client()
 
 
 def rows_of(response) -> list[dict[str, str]]:
@@ -179,15 +161,20 @@ def test_unacceptable_media_type_is_406(client):
         ("/queries/timeline?limit=99999999", "limit"),
         ("/queries/timeline?offset=x", "offset"),
         ("/queries/timeline?since=2000", "since"),  # unknown parameter
-        ("/queries/timeline?format=pdf", "format"),
     ],
 )
 def test_bad_parameters_give_400_naming_them(client, url, parameter):
     response = client.get(url)
     assert response.status_code == 400, response.get_data(as_text=True)
     body = response.get_json()
-    assert body["parameter"] == parameter
-    assert parameter in body["error"] and body["expected"]
+    assert body["error"] == "ParameterError" and body["parameter"] == parameter
+    assert parameter in body["message"] and body["expected"]
+
+
+def test_an_unknown_format_is_406_listing_the_offered_ones(client):
+    response = client.get("/queries/timeline?format=pdf")
+    assert response.status_code == 406
+    assert "text/csv" in response.get_json()["offered"]
 
 
 def test_unknown_query_is_404(client):
@@ -259,9 +246,9 @@ def test_docs_page_is_generated_from_the_openapi_document(client):
     assert "cdn" not in page.lower()
 
 
-def test_schemathesis_finds_no_server_errors(api_app):
+def test_schemathesis_finds_no_server_errors(app):
     """Property-based calls of every operation of /openapi.json: none may answer 5xx."""
-    api_schema = schemathesis.openapi.from_wsgi("/openapi.json", api_app)
+    api_schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) == len(list(QUERIES.glob("*.rq"))) + 2
     for operation in operations:

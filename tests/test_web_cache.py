@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from kg.query.executor import PREFETCH, Executor
 from kg.web.cache import ResultCache
-from kg.web.executor import PREFETCH, Executor
 
 BIG = "CONSTRUCT { ?s ?p ?o . ?o ?p ?s } WHERE { ?s ?p ?o }"  # over the prefetch: streamed
 

@@ -18,22 +18,22 @@ integers here, are written into the text as a solution modifier (SPARQL cannot b
 from __future__ import annotations
 
 import datetime
-import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
-from kg.config import default_queries
-from kg.errors import KgError
-from kg.vocab import PREFIXES, SCAD
+from kg.errors import HeaderError, ParameterError, UnknownQuery
+from kg.vocab import RDFS, XSD, curie, expand
 
-XSD = PREFIXES["xsd"]
-RDFS_LABEL = NamedNode(PREFIXES["rdfs"] + "label")
+if TYPE_CHECKING:
+    from kg.query.executor import Executor
 PARAM_TYPES = ("iri", "string", "lang", "integer", "decimal", "date")
 LANGUAGES = ("en", "zh")
 RESERVED = ("limit", "offset", "format")  # query-string names the API itself uses
@@ -48,51 +48,11 @@ _KNOWN_KEY = re.compile(
     r"^#\s*(?:(title|description|tags|example)\s*:|(param)\b:?)\s*(.*)$", re.IGNORECASE
 )
 _PARAM = re.compile(r"^\?(?P<name>[A-Za-z_]\w*)\s*:\s*(?P<spec>[^;]*?)\s*(?:;\s*(?P<desc>.*))?$")
-_CURIE = re.compile(r"^(?P<prefix>[A-Za-z][\w-]*)?:(?P<local>[\w.-]*)$")
-_BARE = re.compile(r"^[A-Za-z0-9_][\w.-]*$")
-_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _DECIMAL = re.compile(r"^-?\d{1,18}(\.\d{0,18})?$")
 _DATE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")  # as DATE_PATTERN
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _OWN_LIMIT = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*(\b(LIMIT|OFFSET)\s+\d+\s*)?$", re.IGNORECASE)
-
-
-def default_folder() -> Path:
-    """$KG_QUERIES, or queries/ under the project."""
-    return default_queries()
-
-
-class HeaderError(KgError):
-    """A canned query whose header cannot be read: names the file and line."""
-
-    exit_code = 2
-
-    def __init__(self, path: Path | str, line: int | None, message: str):
-        self.path, self.line, self.message = Path(path), line, message
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {message}")
-
-
-class UnknownQuery(KgError):
-    """No canned query of that name."""
-
-    exit_code = 6
-
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"no canned query named {name!r} (see `kg queries` or GET /queries)")
-
-
-class ParameterError(KgError):
-    """A parameter value that is missing, malformed or of the wrong class."""
-
-    exit_code = 6
-
-    def __init__(self, parameter: str, expected: str, value: str | None = None):
-        self.parameter, self.expected, self.value = parameter, expected, value
-        got = "" if value is None else f", got {value!r}"
-        super().__init__(f"parameter {parameter!r}: expected {expected}{got}")
 
 
 @dataclass(frozen=True)
@@ -163,32 +123,6 @@ class CannedQuery:
 # Reading headers
 
 
-def expand_iri(value: str) -> str | None:
-    """Full IRI of `<iri>`, an absolute IRI, a CURIE with a known prefix or a scad: local name."""
-    value = value.strip()
-    if value.startswith("<") and value.endswith(">"):
-        value = value[1:-1]
-    match = _CURIE.match(value)
-    if match:
-        prefix = match["prefix"] or "scad"
-        if prefix in PREFIXES:
-            return PREFIXES[prefix] + match["local"]
-    if _ABSOLUTE_IRI.match(value):
-        return value
-    if _BARE.match(value):
-        return SCAD + value
-    return None
-
-
-def curie(iri: str | None) -> str:
-    if iri is None:
-        return ""
-    for prefix, base in PREFIXES.items():
-        if iri.startswith(base) and _BARE.match(iri[len(base) :] or "-"):
-            return f"{prefix}:{iri[len(base) :]}"
-    return f"<{iri}>"
-
-
 def _parse_param(path: Path, lineno: int, text: str) -> Parameter:
     match = _PARAM.match(text)
     if not match:
@@ -218,7 +152,7 @@ def _parse_param(path: Path, lineno: int, text: str) -> Parameter:
         required, rest = True, rest[:-1]
     of_class = None
     if rest and ptype == "iri" and len(rest) == 1:
-        of_class = expand_iri(rest[0])
+        of_class = expand(rest[0])
         if of_class is None or ":" not in rest[0]:
             raise HeaderError(
                 path, lineno, f"parameter ?{name}: class {rest[0]!r} is not a CURIE or IRI"
@@ -326,8 +260,6 @@ def parse_query_file(path: Path) -> CannedQuery:
 
 def _check_example(path: Path, lineno: int, example: str, params: list[Parameter]) -> None:
     """An example call must name declared parameters with values of their types."""
-    from urllib.parse import parse_qsl
-
     by_name = {p.name: p for p in params}
     for name, value in parse_qsl(example.lstrip("?"), keep_blank_values=True):
         if name in RESERVED:
@@ -369,14 +301,11 @@ def _check_parses(path: Path, text: str, params: list[Parameter]) -> None:
         raise HeaderError(path, None, f"the query cannot run: {exc}") from None
 
 
-def load_catalogue(
-    folder: Path | None = None, errors: list[HeaderError] | None = None
-) -> dict[str, CannedQuery]:
-    """Every queries/*.rq by name, in name order. The first bad header raises HeaderError, unless
-    `errors` is given: then bad files are left out and their errors appended to it."""
-    folder = Path(folder or default_folder())
+def load_catalogue(folder: Path, errors: list[HeaderError] | None = None) -> dict[str, CannedQuery]:
+    """Every *.rq of `folder` by name, in name order. The first bad header raises HeaderError,
+    unless `errors` is given: then bad files are left out and their errors appended to it."""
     catalogue: dict[str, CannedQuery] = {}
-    for path in sorted(folder.glob("*.rq")):
+    for path in sorted(Path(folder).glob("*.rq")):
         try:
             catalogue[path.stem] = parse_query_file(path)
         except HeaderError as exc:
@@ -386,12 +315,49 @@ def load_catalogue(
     return catalogue
 
 
-def get_query(name: str, folder: Path | None = None) -> CannedQuery:
-    folder = Path(folder or default_folder())
-    path = folder / f"{name}.rq"
-    if not _NAME.match(name) or not path.is_file():
+class Catalogue:
+    """The canned queries of one folder, read again when a file in it changes: the one loader
+    the API, the page, the CLI, the exports and the tests use.
+
+    Files with a bad header are left out (and listed in `errors`) so that one mistake does not
+    take the others down; `get(name)` of such a file raises its HeaderError.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._lock = threading.Lock()
+        self._signature: tuple | None = None
+        self._queries: dict[str, CannedQuery] = {}
+        self.errors: list[HeaderError] = []
+
+    def _current(self) -> tuple:
+        try:
+            paths = sorted(self.folder.glob("*.rq"))
+            return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+        except OSError:
+            return ()
+
+    def queries(self) -> dict[str, CannedQuery]:
+        signature = self._current()
+        if signature != self._signature:
+            with self._lock:
+                errors: list[HeaderError] = []
+                self._queries = load_catalogue(self.folder, errors)
+                self.errors, self._signature = errors, signature
+        return self._queries
+
+    def get(self, name: str) -> CannedQuery:
+        query = self.queries().get(name)
+        if query is not None:
+            return query
+        for error in self.errors:
+            if error.path.stem == name:
+                raise error
         raise UnknownQuery(name)
-    return parse_query_file(path)
+
+    def has_file(self, name: str) -> bool:
+        """Whether `name` names a query file of the folder (its header not yet read)."""
+        return bool(_NAME.match(name)) and (self.folder / f"{name}.rq").is_file()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,7 +369,7 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
     value = raw.strip()
     bad = ParameterError(param.name, param.expected(), raw)
     if param.type == "iri":
-        iri = expand_iri(value)
+        iri = expand(value)
         if iri is None:
             raise bad
         try:
@@ -444,37 +410,33 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
     raise bad  # pragma: no cover - PARAM_TYPES is closed
 
 
-_MEMBER_ASK = f"PREFIX rdfs: <{PREFIXES['rdfs']}>\nASK {{ ?value a/rdfs:subClassOf* ?class }}"
+_MEMBER_ASK = f"PREFIX rdfs: <{RDFS}>\nASK {{ ?value a/rdfs:subClassOf* ?class }}"
 _MEMBERS = (
-    f"PREFIX rdfs: <{PREFIXES['rdfs']}>\n"
-    "SELECT ?value (SAMPLE(?l) AS ?label) ?class WHERE {\n"
+    f"PREFIX rdfs: <{RDFS}>\n"
+    "SELECT ?class ?value (SAMPLE(?l) AS ?label) WHERE {{\n"
     "  ?value a/rdfs:subClassOf* ?class . FILTER(isIRI(?value))\n"
-    '  OPTIONAL { ?value rdfs:label ?l FILTER(LANG(?l) = "en") }\n'
-    "} GROUP BY ?value ?class ORDER BY STR(?value)"
+    '  OPTIONAL {{ ?value rdfs:label ?l FILTER(LANG(?l) = "en") }}\n'
+    "}} GROUP BY ?class ?value ORDER BY STR(?value) LIMIT {limit:d}"
 )
 
 
-def is_member(store: Store, value: NamedNode, of_class: str) -> bool:
-    return bool(
-        store.query(
-            _MEMBER_ASK,
-            use_default_graph_as_union=True,
-            substitutions={Variable("value"): value, Variable("class"): NamedNode(of_class)},
-        )
-    )
+def is_member(engine: Executor, value: NamedNode, of_class: str) -> bool:
+    return engine.ask(_MEMBER_ASK, value=value, **{"class": NamedNode(of_class)})
 
 
-def allowed_values(store: Store, param: Parameter) -> list[tuple[str, str]]:
-    """(IRI, English label) of every member of an `iri` parameter's class; lang's tags; else []."""
+def allowed_values(
+    engine: Executor, param: Parameter, at_most: int
+) -> list[tuple[str, str]] | None:
+    """(IRI, English label) of every member of an `iri` parameter's class, lang's tags; [] for
+    the other types; None when there are more than `at_most` (then they are not listed)."""
     if param.type == "lang":
         return [(tag, tag) for tag in LANGUAGES]
     if param.type != "iri" or not param.of_class:
         return []
-    rows = store.query(
-        _MEMBERS,
-        use_default_graph_as_union=True,
-        substitutions={Variable("class"): NamedNode(param.of_class)},
-    )
+    text = _MEMBERS.format(limit=at_most + 1)
+    rows = engine.select(text, **{"class": NamedNode(param.of_class)})
+    if len(rows) > at_most:
+        return None
     return [(r["value"].value, r["label"].value if r["label"] else "") for r in rows]
 
 
@@ -514,14 +476,14 @@ def _page_number(name: str, raw: str | None, maximum: int | None) -> int | None:
 def bind(
     query: CannedQuery,
     values: Mapping[str, str],
-    store: Store | None = None,
+    engine: Executor | None = None,
     max_limit: int | None = None,
     ignore: tuple[str, ...] = (),
 ) -> Call:
     """Check every value against its parameter and return the terms to substitute.
 
     Unknown names are refused (a misspelt filter must not silently return everything), except
-    those in `ignore` (e.g. the web layer's `format`). With a store, `iri` values must be members
+    those in `ignore` (e.g. the web layer's `format`). With an engine, `iri` values must be members
     of their parameter's class. Defaults are bound when a value is not given.
     """
     call = Call(query)
@@ -540,7 +502,7 @@ def bind(
                 continue
             raw = param.default
         term = to_term(param, raw)
-        if param.of_class and store is not None and not is_member(store, term, param.of_class):
+        if param.of_class and engine is not None and not is_member(engine, term, param.of_class):
             raise ParameterError(param.name, param.expected(), raw)
         call.substitutions[Variable(param.name)] = term
     if query.paginated:
@@ -551,49 +513,3 @@ def bind(
     if max_limit is not None and call.limit is None and query.paginated:
         call.limit = max_limit
     return call
-
-
-# ---------------------------------------------------------------------------------------------
-# Running: against a local store, or a remote service's API
-
-
-def run_local(store: Store, call: Call) -> Any:
-    """Evaluate a checked call on a local store (union default graph); pyoxigraph results."""
-    from kg.query import run
-
-    return run(store, call.text(), substitutions=call.substitutions)
-
-
-def fetch(url: str, accept: str, timeout: float = 60.0) -> bytes:
-    """GET `url` from a remote service; its error body becomes a KgError (ParameterError for a
-    400 that names a parameter)."""
-    import urllib.error
-    import urllib.request
-
-    req = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "kg-cli"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            return response.read()
-    except urllib.error.HTTPError as exc:
-        body = exc.read().decode("utf-8", "replace")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            payload = {"error": body.strip()}
-        if exc.code == 400 and payload.get("parameter"):
-            raise ParameterError(
-                payload["parameter"], payload.get("expected", "a valid value"), payload.get("value")
-            ) from None
-        if exc.code == 404 and payload.get("query"):
-            raise UnknownQuery(payload["query"]) from None
-        raise KgError(f"{url}: HTTP {exc.code}: {payload.get('error', body)}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise KgError(f"cannot reach {url}: {exc}") from None
-
-
-def remote_url(endpoint: str, name: str, values: Mapping[str, str], fmt: str) -> str:
-    """The URL of a canned query on a remote service (`endpoint` is the service's base URL)."""
-    from urllib.parse import urlencode
-
-    query = urlencode({**values, "format": fmt})
-    return f"{endpoint.rstrip('/')}/queries/{name}?{query}"

@@ -1,46 +1,47 @@
-"""The `kg` command: build, serve, query (and the commands later issues add)."""
+"""The `kg` command: build, serve, query, export, release, info.
+
+Defaults come from kg.config.Settings (environment variables, then the checkout's or the
+installed package's folders); options override them. Errors of ours end the command with their
+exit code (kg.errors, listed in the README).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode
 
 from kg import __version__
-from kg.config import PROJECT_ROOT, Settings, default_output, default_sources, default_store
+from kg.config import Settings, checkout
 from kg.errors import KgError
 
-
-def _store_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help=f"store folder (default: $KG_STORE or {default_store()})",
-    )
+GRAPH_NAMES = ("ontology", "statements", "inferred", "metadata")
 
 
-def _endpoint_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--endpoint",
-        default=os.environ.get("KG_ENDPOINT") or None,
-        metavar="URL",
-        help="base URL of a remote service, e.g. http://127.0.0.1:8000 (default: $KG_ENDPOINT; "
-        "none: the local store)",
-    )
+def _log(args: argparse.Namespace) -> Callable[[str], None]:
+    return (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings from the environment, with the command's options over them."""
+    settings = Settings.from_env()
+    for name in ("store", "sources", "queries", "output", "dist", "endpoint", "host", "port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(settings, name, Path(value).absolute() if isinstance(value, Path) else value)
+    if getattr(args, "workers", None) is not None:
+        settings.workers = args.workers
+    return settings
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from kg.build import build
 
-    store = None if args.check else (args.store or default_store())
-    owl = None if args.check else (args.owl or default_output() / "scad.owl")
-    log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    report = build(args.sources, store, owl, log=log)
+    s = settings_of(args)
+    owl = None if args.check else (args.owl or s.output / "scad.owl")
+    report = build(s.sources, None if args.check else s.store, owl, log=_log(args))
     print("build checked (nothing written):" if args.check else "build done:")
     print("\n".join(report.lines()))
     return 0
@@ -49,22 +50,23 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from kg.serve import serve
 
-    return serve(
-        store=args.store or default_store(),
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-    )
+    return serve(settings_of(args))
+
+
+def _local_executor(settings: Settings):  # noqa: ANN202 - kg.query.executor.Executor
+    """One query process over the local store, with the service's limits."""
+    from kg.query.executor import from_settings
+    from kg.store import open_read_only
+
+    open_read_only(settings.store)  # a missing store: a clear message before a process starts
+    return from_settings(settings, settings.store, size=1)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from kg import query as q
-    from kg.mediatypes import GRAPH_FORMATS, RESULT_FORMATS, by_name
-    from kg.store import open_read_only
-
+    s = settings_of(args)
     values = _canned_values(args)
-    if not args.file and args.query and _is_canned_name(args.query):
-        return _query_canned(args, args.query, values)
+    if not args.file and args.query and _is_canned(s, args.query):
+        return _query_canned(args, s, args.query, values)
     if values:
         options = ", ".join(f"--{name}" for name in values)
         raise KgError(
@@ -76,29 +78,41 @@ def cmd_query(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         text = args.query
-    if args.endpoint:
-        return _query_remote(
-            args, f"{args.endpoint.rstrip('/')}/sparql?{urlencode({'query': text})}"
-        )
-    store = open_read_only(args.store or default_store())
-    results = q.run(store, text)
-    if args.format == "table":
-        sys.stdout.write(q.as_table(results))
-        return 0
-    fmt = by_name(args.format, RESULT_FORMATS + GRAPH_FORMATS)
-    if fmt is None:
-        raise KgError(f"unknown format {args.format!r}")
-    sys.stdout.buffer.write(q.serialize(results, fmt))
+    if s.endpoint:
+        from kg.remote import sparql_url
+
+        return _query_remote(args, sparql_url(s.endpoint, text))
+    with _local_executor(s) as engine:
+        _write_results(args.format, *engine.execute(text, accept_format=_wire_format(args.format)))
     return 0
 
 
-def _is_canned_name(name: str) -> bool:
-    from kg.catalogue import default_folder
+def _wire_format(name: str) -> str | None:
+    """The format to ask for: `table` is drawn from SPARQL JSON (or N-Triples for a graph)."""
+    return None if name == "table" else name
 
-    return (
-        bool(re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name))
-        and (default_folder() / f"{name}.rq").is_file()
-    )
+
+def _write_results(name: str, fmt, stream) -> None:  # noqa: ANN001 - Format, ResultStream
+    import pyoxigraph
+
+    from kg.query.results import as_table
+
+    if name != "table":
+        for chunk in stream:
+            sys.stdout.buffer.write(chunk)
+        return
+    body = stream.read()
+    if fmt.rdf is not None:
+        results = list(pyoxigraph.parse(body, format=fmt.rdf))
+    else:
+        results = pyoxigraph.parse_query_results(body, format=fmt.results)
+    sys.stdout.write(as_table(results))
+
+
+def _is_canned(settings: Settings, name: str) -> bool:
+    from kg.catalogue import Catalogue
+
+    return Catalogue(settings.queries).has_file(name)
 
 
 def _canned_values(args: argparse.Namespace) -> dict[str, str]:
@@ -126,60 +140,59 @@ def _canned_values(args: argparse.Namespace) -> dict[str, str]:
     return values
 
 
-def _query_canned(args: argparse.Namespace, name: str, values: dict[str, str]) -> int:
-    from kg import catalogue as cat
-    from kg import query as q
-    from kg.mediatypes import RESULT_FORMATS, by_name
-    from kg.store import open_read_only
+def _query_canned(args: argparse.Namespace, s: Settings, name: str, values: dict[str, str]) -> int:
+    from kg.catalogue import Catalogue, bind
+    from kg.mediatypes import RESULT_FORMATS, choose
 
-    if args.endpoint:
-        remote_format = "json" if args.format == "table" else args.format
-        return _query_remote(args, cat.remote_url(args.endpoint, name, values, remote_format))
-    query = cat.get_query(name)
-    store = open_read_only(args.store or default_store())
-    results = cat.run_local(store, cat.bind(query, values, store=store))
-    if args.format == "table":
-        sys.stdout.write(q.as_table(results))
-        return 0
-    fmt = by_name(args.format, RESULT_FORMATS)
-    if fmt is None:
-        raise KgError(
-            f"unknown format {args.format!r} for a canned query: table, json, xml, csv, tsv"
+    if args.format != "table":
+        choose(RESULT_FORMATS, args.format)  # a canned query gives rows: refuse a graph format
+    if s.endpoint:
+        from kg.remote import canned_url
+
+        wire = "json" if args.format == "table" else args.format
+        return _query_remote(args, canned_url(s.endpoint, name, values, wire))
+    query = Catalogue(s.queries).get(name)
+    with _local_executor(s) as engine:
+        call = bind(query, values, engine=engine)
+        result = engine.execute(
+            call.text(), substitutions=call.substitutions, accept_format=_wire_format(args.format)
         )
-    sys.stdout.buffer.write(q.serialize(results, fmt))
+        _write_results(args.format, *result)
     return 0
 
 
 def _query_remote(args: argparse.Namespace, url: str) -> int:
-    """Fetch a result from a remote service; `table` is rendered here from SPARQL JSON."""
+    """Fetch a result from a remote service; `table` is drawn here from SPARQL JSON."""
     from pyoxigraph import QueryResultsFormat, parse_query_results
 
-    from kg import query as q
-    from kg.catalogue import fetch
-    from kg.mediatypes import GRAPH_FORMATS, RESULT_FORMATS, by_name
+    from kg.mediatypes import GRAPH_FORMATS, RESULT_FORMATS, choose
+    from kg.query.results import as_table
+    from kg.remote import fetch
 
     if args.format == "table":
         body = fetch(url, "application/sparql-results+json")
-        results = parse_query_results(body, format=QueryResultsFormat.JSON)
-        sys.stdout.write(q.as_table(results))
+        sys.stdout.write(as_table(parse_query_results(body, format=QueryResultsFormat.JSON)))
         return 0
-    fmt = by_name(args.format, RESULT_FORMATS + GRAPH_FORMATS)
-    if fmt is None:
-        raise KgError(f"unknown format {args.format!r}")
+    fmt = choose(RESULT_FORMATS + GRAPH_FORMATS, args.format)
     sys.stdout.buffer.write(fetch(url, fmt.media_type))
     return 0
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
-    from kg.catalogue import curie, fetch, load_catalogue
+    from kg.vocab import curie
 
-    if args.endpoint:
-        listing = json.loads(fetch(f"{args.endpoint.rstrip('/')}/queries", "application/json"))
+    s = settings_of(args)
+    if s.endpoint:
+        from kg.remote import fetch
+
+        listing = json.loads(fetch(f"{s.endpoint.rstrip('/')}/queries", "application/json"))
         entries = [(e["name"], e["title"], e["parameters"]) for e in listing["queries"]]
     else:
+        from kg.catalogue import Catalogue
+
         entries = [
-            (c.name, c.title, [p.__dict__ | {"class": p.of_class} for p in c.parameters])
-            for c in load_catalogue().values()
+            (q.name, q.title, q.to_json()["parameters"])
+            for q in Catalogue(s.queries).queries().values()
         ]
     for name, title, params in entries:
         print(f"{name}\n    {title}")
@@ -194,17 +207,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from kg import export as ex
     from kg.store import open_read_only
 
+    s = settings_of(args)
     fmt = ex.export_format(args.format, args.output)
-    store = open_read_only(args.store or default_store())
+    store = open_read_only(s.store)
     if args.output in (None, "-"):
-        ex.export(store, fmt, sys.stdout.buffer, args.graph, args.lang)
+        ex.export(store, fmt, sys.stdout.buffer, args.graph, args.lang, settings=s)
         sys.stdout.buffer.flush()
         return 0
-    count = ex.export_file(store, fmt, Path(args.output), args.graph, args.lang)
-    print(
-        f"{args.output}: {fmt.name}, {count} {'rows' if fmt.results else 'triples'}",
-        file=sys.stderr,
-    )
+    count = ex.export_file(store, fmt, Path(args.output), args.graph, args.lang, settings=s)
+    what = "rows" if fmt.results else "triples"
+    print(f"{args.output}: {fmt.name}, {count} {what}", file=sys.stderr)
     return 0
 
 
@@ -212,51 +224,75 @@ def cmd_release(args: argparse.Namespace) -> int:
     from kg.release import release
     from kg.store import open_read_only
 
-    store = open_read_only(args.store or default_store())
-    log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    report = release(store, args.dist, log=log)
+    s = settings_of(args)
+    report = release(open_read_only(s.store), s.dist, log=_log(args), settings=s)
     print("release done:")
     print("\n".join(report.lines()))
     return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Which folders, store and settings this `kg` uses, and where each comes from."""
+    import os
+
+    s = settings_of(args)
+    root = checkout()
+    print(f"kg {__version__}")
+    print(
+        f"  installed as   {'a checkout: ' + str(root) if root else 'a package (' + str(Path(__file__).parent) + ')'}"
+    )
+    for env, name, _default in Settings.variables():
+        source = "environment" if os.environ.get(env) else "default"
+        print(f"  {env:<20} {s.shown(name):<48} ({source})")
+    return 0
+
+
+def _store_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", type=Path, help="store folder (default: $KG_STORE, see `kg info`)"
+    )
+
+
+def _endpoint_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="base URL of a running service, e.g. http://127.0.0.1:8000 (default: $KG_ENDPOINT; "
+        "none: the local store)",
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kg",
         description="Knowledge graph of stem-cell therapy for autoimmune disease.",
-        epilog=f"Store: $KG_STORE or {default_store()}. Sources: $KG_SOURCES or {default_sources()}.",
+        epilog="`kg info` shows the folders, the store and every setting in use.",
     )
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build", help="parse, validate, reason and load the graph into the store")
     _store_arg(p)
+    p.add_argument("--sources", type=Path, help="ontology sources folder (default: $KG_SOURCES)")
     p.add_argument(
-        "--sources", type=Path, default=default_sources(), help="ontology sources folder"
+        "--owl", type=Path, help="merged OWL file for Protégé (default: $KG_OUTPUT/scad.owl)"
     )
-    p.add_argument(
-        "--owl",
-        type=Path,
-        default=None,
-        help=f"merged OWL file for Protégé (default: {default_output() / 'scad.owl'})",
-    )
+    p.add_argument("--output", type=Path, help="folder for the build's files (default: $KG_OUTPUT)")
     p.add_argument("--check", action="store_true", help="do everything but write")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser(
-        "serve", help="serve SPARQL and the browser page (granian, from KG_* settings)"
-    )
+    p = sub.add_parser("serve", help="serve SPARQL, the canned queries and the pages (granian)")
     _store_arg(p)
-    env = Settings.from_env()  # the one reader of KG_HOST, KG_PORT, KG_WORKERS
-    p.add_argument("--host", default=env.host, help=f"default: $KG_HOST or {env.host}")
-    p.add_argument("--port", type=int, default=env.port, help="default: $KG_PORT or 8000")
-    p.add_argument("--workers", type=int, default=env.workers, help="default: $KG_WORKERS or 2")
+    p.add_argument("--host", help="default: $KG_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default: $KG_PORT or 8000")
+    p.add_argument("--workers", type=int, help="default: $KG_WORKERS or 2")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
         "query",
         help="run a SPARQL query, or a canned query by name, against the store or a service",
+        allow_abbrev=False,  # a canned query's --NAME must never be taken for a prefix of ours
     )
     _store_arg(p)
     p.add_argument(
@@ -280,8 +316,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("queries", help="list the canned queries and their parameters")
+    p.add_argument("--queries", type=Path, help="canned queries folder (default: $KG_QUERIES)")
     _endpoint_arg(p)
     p.set_defaults(func=cmd_queries)
+
     p = sub.add_parser(
         "export",
         help="write the graph (or chosen named graphs) in an RDF/OWL format, or the evidence table",
@@ -296,19 +334,24 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--graph",
         action="append",
-        choices=["ontology", "statements", "inferred", "metadata"],
+        choices=GRAPH_NAMES,
         help="a named graph to export (repeatable; default: all, or ontology + statements for OWL)",
     )
     p.add_argument("--lang", default="en", help="label language of the evidence table (en, zh)")
+    p.add_argument("--queries", type=Path, help="canned queries folder (default: $KG_QUERIES)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("release", help="write the release files (OWL for Protégé, …) into dist/")
     _store_arg(p)
-    p.add_argument(
-        "--dist", type=Path, default=PROJECT_ROOT / "dist", help="release folder (default: dist/)"
-    )
+    p.add_argument("--dist", type=Path, help="release folder (default: $KG_DIST, see `kg info`)")
+    p.add_argument("--queries", type=Path, help="canned queries folder (default: $KG_QUERIES)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser(
+        "info", help="the folders, store and settings in use, and where they come from"
+    )
+    p.set_defaults(func=cmd_info)
     return parser
 
 

@@ -1,106 +1,127 @@
-"""Settings, read from environment variables with defaults; listed in the README."""
+"""Settings: one table of names, environment variables and defaults (listed in the README).
+
+Folders. In a checkout of the project (the development setup) the sources and the canned
+queries are its `ontology/` and `queries/`, and what the build writes goes under its `var/`.
+Installed from a wheel, the package carries its own copy of both (`kg/resources/`, put there by
+`setup.py` when the wheel is built) and writes under `var/` of the current working folder, as
+Fuseki does with its `run/`. `KG_SOURCES`, `KG_QUERIES`, `KG_STORE` and `KG_OUTPUT` (and the
+commands' options) override each; `kg info` says which ones are in use.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from kg.errors import ConfigError
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
 
 
-def _env_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
+def checkout() -> Path | None:
+    """The project folder when the package runs from a checkout of it, else None."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "ontology").is_dir():
+        return root
+    return None
+
+
+def shipped(name: str) -> Path:
+    """`ontology` or `queries`: the checkout's folder, or the copy inside the installed package."""
+    root = checkout()
+    return root / name if root is not None else RESOURCES / name
+
+
+def workspace() -> Path:
+    """Where `var/` (store, build output) and `dist/` go: the checkout, or the current folder."""
+    root = checkout()
+    return root if root is not None else Path.cwd()
+
+
+def _path(value: str) -> Path:
     # absolute, but symbolic links kept: KG_STORE names the link a rebuild swaps
-    return Path(os.path.abspath(os.path.expanduser(value))) if value else default
+    return Path(os.path.abspath(os.path.expanduser(value)))
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be an integer, got {value!r}") from exc
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a number, got {value!r}") from exc
-
-
-def default_store() -> Path:
-    """KG_STORE, or var/store under the project."""
-    return _env_path("KG_STORE", PROJECT_ROOT / "var" / "store")
-
-
-def default_sources() -> Path:
-    return _env_path("KG_SOURCES", PROJECT_ROOT / "ontology")
-
-
-def default_queries() -> Path:
-    """KG_QUERIES, or queries/ under the project: the canned queries' folder."""
-    return _env_path("KG_QUERIES", PROJECT_ROOT / "queries")
-
-
-def default_output() -> Path:
-    """Where the build writes its files for people (the merged OWL for Protégé, pictures)."""
-    return _env_path("KG_OUTPUT", PROJECT_ROOT / "var" / "output")
+def setting(
+    env: str, default: Any = MISSING, *, factory: Any = MISSING, secret: bool = False
+) -> Any:
+    """A Settings field read from the environment variable `env` (a secret is never shown)."""
+    meta = {"env": env, "secret": secret}
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class Settings:
-    """Service settings; `Settings.from_env()` reads them, tests override fields."""
+    """Every setting, with its variable and default; `Settings.from_env()` reads them all,
+    tests and commands override fields."""
 
-    store: Path = field(default_factory=default_store)
-    queries: Path = field(default_factory=default_queries)
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 2
-    query_timeout: float = 5.0
-    max_rows: int = 10000
-    max_body: int = 1_000_000
-    cors_origins: str = "*"
-    update_token: str = ""
-    cache_size: int = 256
-    # Serving (kg serve / granian) and the query processes; see the README's Configuration.
-    threads: int = 4  # Python threads per worker process running the app
-    query_processes: int = 0  # query processes per worker; 0 = one per thread
-    inline_under_ms: float = 50.0  # a query once answered in this much CPU runs in the worker after
-    cache_max_age: int = 60  # Cache-Control max-age of query results, seconds
-    cache_entry_max: int = 4_000_000  # largest result kept in the result cache, bytes
-    pid_file: str = ""  # kg serve writes its pid here (for kill -HUP)
-    access_log: str = "-"  # "-" = standard output, a file path, or "" = off
-    graceful_timeout: int = 30  # seconds old workers get to finish on reload/stop
-    store_check: float = 1.0  # seconds between a worker's checks of the store link; 0 = off
+    sources: Path = setting("KG_SOURCES", factory=lambda: shipped("ontology"))
+    queries: Path = setting("KG_QUERIES", factory=lambda: shipped("queries"))
+    store: Path = setting("KG_STORE", factory=lambda: workspace() / "var" / "store")
+    output: Path = setting("KG_OUTPUT", factory=lambda: workspace() / "var" / "output")
+    dist: Path = setting("KG_DIST", factory=lambda: workspace() / "dist")
+    endpoint: str = setting("KG_ENDPOINT", "")
+    host: str = setting("KG_HOST", "127.0.0.1")
+    port: int = setting("KG_PORT", 8000)
+    workers: int = setting("KG_WORKERS", 2)
+    threads: int = setting("KG_THREADS", 4)  # Python threads per worker process running the app
+    query_processes: int = setting("KG_QUERY_PROCESSES", 0)  # per worker; 0 = one per thread
+    inline_under_ms: float = setting("KG_INLINE_UNDER_MS", 50.0)
+    query_timeout: float = setting("KG_QUERY_TIMEOUT", 5.0)
+    max_rows: int = setting("KG_MAX_ROWS", 10000)
+    export_timeout: float = setting("KG_EXPORT_TIMEOUT", 600.0)
+    max_body: int = setting("KG_MAX_BODY", 1_000_000)
+    cors_origins: str = setting("KG_CORS_ORIGINS", "*")
+    update_token: str = setting("KG_UPDATE_TOKEN", "", secret=True)
+    cache_size: int = setting("KG_CACHE_SIZE", 256)
+    cache_max_age: int = setting("KG_CACHE_MAX_AGE", 60)
+    cache_entry_max: int = setting("KG_CACHE_ENTRY_MAX", 4_000_000)
+    pid_file: str = setting("KG_PID_FILE", "")
+    access_log: str = setting("KG_ACCESS_LOG", "-")  # "-" = standard output, a path, "" = off
+    graceful_timeout: int = setting("KG_GRACEFUL_TIMEOUT", 30)
+    store_check: float = setting("KG_STORE_CHECK", 1.0)  # seconds; 0 = off
 
     @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            store=default_store(),
-            queries=default_queries(),
-            host=os.environ.get("KG_HOST", "127.0.0.1"),
-            port=_env_int("KG_PORT", 8000),
-            workers=_env_int("KG_WORKERS", 2),
-            query_timeout=_env_float("KG_QUERY_TIMEOUT", 5.0),
-            max_rows=_env_int("KG_MAX_ROWS", 10000),
-            max_body=_env_int("KG_MAX_BODY", 1_000_000),
-            cors_origins=os.environ.get("KG_CORS_ORIGINS", "*"),
-            update_token=os.environ.get("KG_UPDATE_TOKEN", ""),
-            cache_size=_env_int("KG_CACHE_SIZE", 256),
-            threads=_env_int("KG_THREADS", 4),
-            query_processes=_env_int("KG_QUERY_PROCESSES", 0),
-            inline_under_ms=_env_float("KG_INLINE_UNDER_MS", 50.0),
-            cache_max_age=_env_int("KG_CACHE_MAX_AGE", 60),
-            cache_entry_max=_env_int("KG_CACHE_ENTRY_MAX", 4_000_000),
-            pid_file=os.environ.get("KG_PID_FILE", ""),
-            access_log=os.environ.get("KG_ACCESS_LOG", "-"),
-            graceful_timeout=_env_int("KG_GRACEFUL_TIMEOUT", 30),
-            store_check=_env_float("KG_STORE_CHECK", 1.0),
-        )
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from the environment; a malformed number is refused with its name."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.metadata["env"], raw, f.type)
+        return cls(**values)
+
+    @classmethod
+    def variables(cls) -> list[tuple[str, str, str]]:
+        """(variable, field name, default) of every setting, for `kg info` and `kg serve`."""
+        out = []
+        for f in fields(cls):
+            default = f.default if f.default is not MISSING else f.default_factory()
+            out.append((f.metadata["env"], f.name, str(default)))
+        return out
+
+    def shown(self, name: str) -> str:
+        """A setting's value as `kg info` shows it: secrets only as set or not."""
+        value = str(getattr(self, name))
+        secret = next(f.metadata["secret"] for f in fields(self) if f.name == name)
+        return ("(set)" if value else "") if secret else value
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    kind = {"Path": Path, "int": int, "float": float, "str": str}.get(str(kind), kind)
+    if kind is Path:
+        return _path(raw)
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+    return raw

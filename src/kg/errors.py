@@ -1,7 +1,9 @@
-"""The project's error types. The CLI turns them into exit codes, the web layer into HTTP statuses."""
+"""Every error type of the project. The CLI turns them into exit codes (`exit_code`, listed in
+the README); the web layer turns them into HTTP statuses in one place (kg.web.errors)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -9,6 +11,19 @@ class KgError(Exception):
     """Base of every error the project reports to a user."""
 
     exit_code = 1
+
+    def details(self) -> dict[str, object]:
+        """What a machine reading the error needs besides the message (file, line, parameter…)."""
+        return {}
+
+
+def _where(path: Path | str, line: int | None, column: int | None) -> str:
+    where = str(path)
+    if line is not None:
+        where += f":{line}"
+        if column is not None:
+            where += f":{column}"
+    return where
 
 
 class SourceError(KgError):
@@ -18,12 +33,17 @@ class SourceError(KgError):
 
     def __init__(self, path: Path | str, line: int | None, column: int | None, message: str):
         self.path, self.line, self.column, self.message = Path(path), line, column, message
-        where = str(path)
-        if line is not None:
-            where += f":{line}"
-            if column is not None:
-                where += f":{column}"
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{_where(path, line, column)}: {message}")
+
+    def details(self) -> dict[str, object]:
+        return {"file": str(self.path), "line": self.line, "column": self.column}
+
+
+class HeaderError(SourceError):
+    """A canned query whose `#` header cannot be read: names the file and line."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str):
+        super().__init__(path, line, None, message)
 
 
 class ValidationError(KgError):
@@ -35,6 +55,9 @@ class ValidationError(KgError):
         self.problems = problems
         listing = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"validation failed with {len(problems)} problem(s):\n{listing}")
+
+    def details(self) -> dict[str, object]:
+        return {"problems": self.problems}
 
 
 class ReasoningError(KgError):
@@ -49,10 +72,33 @@ class StoreError(KgError):
     exit_code = 5
 
 
+class EngineUnavailable(StoreError):
+    """The query step cannot run a query: its query processes are gone, or a remote engine does
+    not answer."""
+
+
 class QueryError(KgError):
-    """A query that cannot be parsed or run: the message carries the parser's position."""
+    """A query that cannot be parsed or run; `line`/`column` where the parser gives them."""
 
     exit_code = 6
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line, self.column = line, column
+        super().__init__(message)
+
+    def details(self) -> dict[str, object]:
+        if self.line is None:
+            return {}
+        return {"line": self.line, "column": self.column}
+
+    @classmethod
+    def from_syntax(cls, raw: str) -> QueryError:
+        """pyoxigraph's 'error at 1:26: expected …' as a QueryError with its position."""
+        match = re.match(r"(?:.*?)error at (\d+):(\d+): (.*)", raw, re.S)
+        if match is None:
+            return cls(f"SPARQL syntax error: {raw}")
+        line, column, detail = int(match[1]), int(match[2]), match[3]
+        return cls(f"SPARQL syntax error at line {line}, column {column}: {detail}", line, column)
 
 
 class QueryTimeout(QueryError):
@@ -60,12 +106,72 @@ class QueryTimeout(QueryError):
 
 
 class QueryRefused(QueryError):
-    """A request the service will not run: an update while updates are off, SERVICE, LOAD."""
+    """A request that will not be run: an update while updates are off, SERVICE, LOAD."""
 
 
-class NotAcceptable(KgError):
-    """No offered media type fits the client's Accept header or format= parameter."""
+class NotFound(KgError):
+    """Something asked for by name that is not there: a canned query, an IRI of our namespace."""
+
+    exit_code = 6
+
+
+class UnknownQuery(NotFound):
+    """No canned query of that name."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"no canned query named {name!r} (see `kg queries` or GET /queries)")
+
+    def details(self) -> dict[str, object]:
+        return {"query": self.name}
+
+
+class ParameterError(QueryError):
+    """A parameter value that is missing, malformed or of the wrong class."""
+
+    def __init__(self, parameter: str, expected: str, value: str | None = None):
+        self.parameter, self.expected, self.value = parameter, expected, value
+        got = "" if value is None else f", got {value!r}"
+        super().__init__(f"parameter {parameter!r}: expected {expected}{got}")
+
+    def details(self) -> dict[str, object]:
+        return {"parameter": self.parameter, "expected": self.expected, "value": self.value}
+
+
+class NotAcceptable(QueryError):
+    """No offered format fits the client's Accept header or format= parameter."""
 
     def __init__(self, message: str, offered: list[str]):
         self.offered = offered
         super().__init__(f"{message}; offered: {', '.join(offered)}")
+
+    def details(self) -> dict[str, object]:
+        return {"offered": self.offered}
+
+
+class ProtocolError(KgError):
+    """A request that breaks the SPARQL 1.1 Protocol (or HTTP): carries its status."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        self.status, self.headers = status, headers or {}
+        super().__init__(message)
+
+
+class RemoteError(KgError):
+    """A remote service that cannot be reached or answers with an error."""
+
+    def __init__(self, message: str, status: int | None = None):
+        self.status = status
+        super().__init__(message)
+
+
+class ExportError(KgError):
+    """An export that cannot be made: unknown format or graph, a missing tool."""
+
+    exit_code = 7
+
+
+class ConfigError(KgError):
+    """A setting (environment variable or option) with a value that cannot be used."""
+
+    exit_code = 8

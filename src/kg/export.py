@@ -19,27 +19,27 @@ a JDK and Debian's `libowlapi-java` are installed; CSV/TSV are the evidence-tabl
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph
 import rdflib
-from pyoxigraph import NamedNode, Store, Variable
+from pyoxigraph import NamedNode, Store
 from rdflib import BNode
 from rdflib.compare import to_canonical_graph
 
-from kg import query as q
-from kg.config import PROJECT_ROOT
-from kg.errors import KgError
+from kg.catalogue import Catalogue, bind
+from kg.config import Settings
+from kg.errors import ExportError
 from kg.mediatypes import EXPORT_FORMATS, Format, by_extension, by_name
+from kg.query.executor import Executor
 from kg.vocab import GRAPHS, PREFIXES
 
 GRAPH_NAMES: tuple[str, ...] = tuple(GRAPHS)
@@ -47,19 +47,13 @@ PROTEGE_GRAPHS: tuple[str, ...] = ("ontology", "statements")
 QUAD_FORMATS = ("nquads", "trig")
 OWL_API_FORMATS = {"owlxml": "owx", "ofn": "ofn"}
 TABLE_FORMATS = ("csv", "tsv")
-EVIDENCE_QUERY = PROJECT_ROOT / "queries" / "evidence-table.rq"
+EVIDENCE_QUERY = "evidence-table"  # the canned query whose rows are the evidence table
 OWL_API_CLASSPATH = "/usr/share/java/*"
 OWL_CONVERT_SOURCE = Path(__file__).parent / "java" / "OwlConvert.java"
 
 # The JSON-LD context of every JSON-LD document we write: published at /context.jsonld and as
 # dist/context.jsonld, and embedded whole in each export so that it parses offline.
 CONTEXT: dict[str, Any] = {"@context": dict(PREFIXES)}
-
-
-class ExportError(KgError):
-    """An export that cannot be made: unknown format or graph, missing tool or query."""
-
-    exit_code = 7
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,13 +293,14 @@ def owl_api(graph: rdflib.Graph, kind: str) -> bytes:
         return target.read_bytes()
 
 
-def evidence_table(store: Store, fmt: Format, lang: str = "en") -> bytes:
-    """The evidence table (queries/evidence-table.rq, ?lang bound) as CSV or TSV."""
-    if not EVIDENCE_QUERY.exists():
-        raise ExportError(f"the evidence table needs {EVIDENCE_QUERY.relative_to(PROJECT_ROOT)}")
-    text = EVIDENCE_QUERY.read_text(encoding="utf-8")
-    results = q.run(store, text, substitutions={Variable("lang"): pyoxigraph.Literal(lang)})
-    return q.serialize(results, fmt)
+def evidence_table(settings: Settings, fmt: Format, lang: str = "en") -> Iterator[bytes]:
+    """The evidence table (the `evidence-table` canned query of KG_QUERIES, ?lang bound) as CSV
+    or TSV, streamed from a query process with the export's time limit (KG_EXPORT_TIMEOUT) and no
+    row cap: a table cut at a cap would be silently incomplete."""
+    call = bind(Catalogue(settings.queries).get(EVIDENCE_QUERY), {"lang": lang})
+    with Executor(settings.store, timeout=settings.export_timeout, max_rows=0) as engine:
+        _, stream = engine.execute(call.text(), substitutions=call.substitutions, accept_format=fmt)
+        yield from stream
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,12 +343,17 @@ def export(
     graphs: Iterable[str] | None = None,
     lang: str = "en",
     progress_stream: IO[str] | None = None,
+    *,
+    settings: Settings,
 ) -> int:
-    """Write the chosen graphs (or the evidence table) to `out`; return triples/quads written."""
+    """Write the chosen graphs (or the evidence table) to `out`; return triples/quads written
+    (rows for the table)."""
     if fmt.name in TABLE_FORMATS:
-        data = evidence_table(store, fmt, lang)
-        out.write(data)
-        return max(0, data.count(b"\n") - 1)
+        lines = 0
+        for chunk in evidence_table(settings, fmt, lang):
+            out.write(chunk)
+            lines += chunk.count(b"\n")
+        return max(0, lines - 1)
     names = graph_names(graphs, fmt)
     parts = read_graphs(store, names)
     if fmt.name == "nquads":
@@ -389,23 +389,19 @@ def export_file(
     graphs: Iterable[str] | None = None,
     lang: str = "en",
     progress_stream: IO[str] | None = None,
+    *,
+    settings: Settings,
 ) -> int:
     """`export` into a file, written beside it and renamed into place when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with tmp.open("wb") as out:
-            count = export(store, fmt, out, graphs, lang, progress_stream)
+            count = export(store, fmt, out, graphs, lang, progress_stream, settings=settings)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
     return count
-
-
-def export_bytes(store: Store, fmt: Format, graphs: Iterable[str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    export(store, fmt, buffer, graphs, progress_stream=io.StringIO())
-    return buffer.getvalue()
 
 
 def serialize_graph(graph: rdflib.Graph, fmt: Format, label: str = "b") -> bytes:

@@ -30,17 +30,19 @@ import rdflib
 from pyoxigraph import Store
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 
-from kg import __version__
+from kg import __version__, vocab
 from kg import export as ex
 from kg.build import protege_graph
+from kg.config import Settings
+from kg.errors import ExportError
 from kg.folders import swap_in
 from kg.mediatypes import EXPORT_FORMATS, by_name
-from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
+from kg.vocab import GRAPHS, ONTOLOGY_IRI, SCAD
 
-NP = rdflib.Namespace("http://www.nanopub.org/nschema#")
-PROV = rdflib.Namespace(PREFIXES["prov"])
-DCTERMS = rdflib.Namespace(PREFIXES["dcterms"])
-SCADNS = rdflib.Namespace(SCAD)
+NP = rdflib.Namespace(vocab.NANOPUB)
+PROV = rdflib.Namespace(vocab.PROV)
+DCTERMS = rdflib.Namespace(vocab.DCTERMS)
+SCADNS = rdflib.Namespace(vocab.SCAD)
 NANOPUB_BASE = SCAD + "np/"
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DATASET = URIRef(SCAD + "dataset")
@@ -189,7 +191,9 @@ def release_note(report: ReleaseReport, sums: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def release(store: Store, dist: Path, log: Callable[[str], None] = print) -> ReleaseReport:
+def release(
+    store: Store, dist: Path, log: Callable[[str], None] = print, *, settings: Settings
+) -> ReleaseReport:
     """Write a complete release into `dist` (built beside it, swapped in when complete)."""
     start = time.perf_counter()
     dist = dist.resolve()
@@ -212,7 +216,7 @@ def release(store: Store, dist: Path, log: Callable[[str], None] = print) -> Rel
     for name, kind in (("scad.owx", "owx"), ("scad.ofn", "ofn")):
         try:
             write(name, ex.owl_api(owl, kind))
-        except ex.ExportError as exc:
+        except ExportError as exc:
             report.skipped[name] = str(exc)
             log(f"release: {name} skipped: {exc}")
     write("scad-dataset.trig", ex.trig({GRAPHS[n]: g for n, g in parts.items()}))
@@ -221,11 +225,7 @@ def release(store: Store, dist: Path, log: Callable[[str], None] = print) -> Rel
     csv = by_name("csv", EXPORT_FORMATS)
     assert csv is not None
     for name, lang in (("evidence.csv", "en"), ("evidence-zh.csv", "zh")):
-        try:
-            write(name, ex.evidence_table(store, csv, lang))
-        except ex.ExportError as exc:
-            report.skipped[name] = str(exc)
-            log(f"release: {name} skipped: {exc}")
+        write(name, b"".join(ex.evidence_table(settings, csv, lang)))
     write("context.jsonld", ex.context_document())
     sums = {name: hashlib.sha256((work / name).read_bytes()).hexdigest() for name in report.files}
     report.seconds = time.perf_counter() - start

@@ -2,7 +2,7 @@
 
 granian is a WSGI server whose HTTP layer is native code: KG_WORKERS worker processes, each
 running the app in KG_THREADS Python threads, share the on-disk store read-only; each worker
-keeps a pool of query processes (kg.web.executor). Its HTTP parsing costs no Python time, which
+keeps a pool of query processes (kg.query.executor). Its HTTP parsing costs no Python time, which
 is most of what a cached answer or an index lookup costs (gunicorn served the same app at
 under a third of the rate; see the README's Benchmarks).
 
@@ -66,10 +66,11 @@ def granian_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(store: Path, host: str, port: int, workers: int) -> int:
-    open_read_only(store)  # fail now, with a clear message, if there is no store
-    os.environ["KG_STORE"] = os.path.abspath(store)  # the link, not its target: see reload
-    settings = Settings.from_env()
-    settings.store, settings.host, settings.port, settings.workers = store, host, port, workers
+def serve(settings: Settings) -> int:
+    """Serve the store of `settings` until stopped. The workers read their settings from the
+    environment, so the ones given here (options over the environment) are put there first."""
+    open_read_only(settings.store)  # fail now, with a clear message, if there is no store
+    for env, name, _default in Settings.variables():
+        os.environ[env] = str(getattr(settings, name))  # KG_STORE: the link, not its target
     Granian(**granian_options(settings)).serve()
     return 0

@@ -86,13 +86,3 @@ def rdflib_quads(graph: rdflib.Graph, graph_iri: str) -> list[Quad]:
         Quad(t.subject, t.predicate, t.object, name)
         for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
     ]
-
-
-def triple_counts(store: Store) -> dict[str, int]:
-    """Triples per named graph, and in the default graph (which is empty: queries use the union)."""
-    counts = {str(g.value): 0 for g in store.named_graphs()}
-    for row in store.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    ):
-        counts[row["g"].value] = int(row["n"].value)
-    return counts

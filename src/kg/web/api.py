@@ -11,147 +11,46 @@ OpenAPI 3 document (with a browsable page) generated from the queries' headers.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from pyoxigraph import NamedNode, QueryResultsFormat, parse_query_results
 
 from kg import __version__
 from kg import catalogue as cat
-from kg.errors import KgError, NotAcceptable, QueryError, QueryRefused, QueryTimeout, StoreError
-from kg.mediatypes import HTML, RESULT_FORMATS, Format, by_name
-from kg.vocab import PREFIXES
-from kg.web.dataset import get_store
-from kg.web.negotiation import negotiate
+from kg.mediatypes import HTML, JSON, RESULT_FORMATS, Format, choose
+from kg.vocab import PREFIXES, curie, expand
+from kg.web.dataset import get_catalogue, get_executor
 
 bp = Blueprint("api", __name__)
 
 RUN_FORMATS: list[Format] = [*RESULT_FORMATS, HTML]
-JSON = Format("json", "application/json", "json")
-ERROR_MEDIA_TYPE = "application/json"
-
-
-# ---------------------------------------------------------------------------------------------
-# The catalogue, re-read when a file in queries/ changes
-
-
-def queries_folder() -> Path:
-    return Path(getattr(current_app.config["KG"], "queries", None) or cat.default_folder())
-
-
-def catalogue() -> dict[str, cat.CannedQuery]:
-    folder = queries_folder()
-    signature = tuple(
-        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.rq"))
-    )
-    cached = current_app.extensions.get("kg_catalogue")
-    if cached is None or cached[0] != signature:
-        errors: list[cat.HeaderError] = []
-        queries = cat.load_catalogue(folder, errors)
-        for error in errors:
-            current_app.logger.error("canned query left out: %s", error)
-        cached = (signature, queries, errors)
-        current_app.extensions["kg_catalogue"] = cached
-    return cached[1]
-
-
-def query_or_404(name: str) -> cat.CannedQuery:
-    query = catalogue().get(name)
-    if query is None:
-        raise cat.UnknownQuery(name)
-    return query
-
-
-# ---------------------------------------------------------------------------------------------
-# Running a query: through the service's isolated executor (time limit, row cap, no SERVICE)
-
-
-def _executor() -> Any:
-    """This worker's query processes, shared with /sparql (kg.web.dataset)."""
-    from kg.web.dataset import get_executor
-
-    return get_executor()
+ENUM_MAX = 100  # an `iri` parameter's allowed values are listed in OpenAPI up to this many
 
 
 def run(call: cat.Call, fmt: Format) -> bytes:
     """The serialised result of a checked call, in a SPARQL results format."""
-    _, stream = _executor().execute(
+    _, stream = get_executor().execute(
         call.text(), substitutions=call.substitutions, accept_format=fmt
     )
-    try:
-        return stream.read()
-    finally:
-        stream.close()
+    return stream.read()
 
 
 def bind_request(query: cat.CannedQuery) -> cat.Call:
     values = {k: v for k, v in request.args.items()}
-    settings = current_app.config["KG"]
     return cat.bind(
-        query, values, store=get_store(), max_limit=settings.max_rows, ignore=("format",)
+        query,
+        values,
+        engine=get_executor(),
+        max_limit=current_app.config["KG"].max_rows,
+        ignore=("format",),
     )
 
 
-def pick_format(offered: list[Format], default: Format) -> Format:
-    """format= wins over the Accept header; an Accept header naming nothing offered gets 406."""
-    name = request.args.get("format")
-    if name:
-        fmt = by_name(name, offered)
-        if fmt is None:
-            raise cat.ParameterError("format", "one of " + ", ".join(f.name for f in offered), name)
-        return fmt
-    accept = request.headers.get("Accept")
-    if not accept:
-        return default
-    chosen = negotiate(accept, [default.media_type] + [f.media_type for f in offered])
-    if chosen is None:
-        if negotiate(accept, ["application/json"]):
-            return default
-        raise NotAcceptable(
-            "no offered media type fits the Accept header", [f.media_type for f in offered]
-        )
-    return next(f for f in offered if f.media_type == chosen)
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors: one place that turns the project's errors into statuses for this blueprint
-
-
-def _error(status: int, message: str, **extra: Any) -> Response:
-    body = {"error": message, "status": status, **extra}
-    return Response(
-        json.dumps(body, ensure_ascii=False) + "\n", status=status, mimetype=ERROR_MEDIA_TYPE
-    )
-
-
-@bp.errorhandler(cat.ParameterError)
-def _bad_parameter(exc: cat.ParameterError) -> Response:
-    return _error(400, str(exc), parameter=exc.parameter, expected=exc.expected, value=exc.value)
-
-
-@bp.errorhandler(cat.UnknownQuery)
-def _unknown(exc: cat.UnknownQuery) -> Response:
-    return _error(404, str(exc), query=exc.name)
-
-
-@bp.errorhandler(NotAcceptable)
-def _not_acceptable(exc: NotAcceptable) -> Response:
-    return _error(406, str(exc), offered=exc.offered)
-
-
-@bp.errorhandler(KgError)
-def _failed(exc: KgError) -> Response:
-    if isinstance(exc, QueryTimeout):
-        return _error(503, str(exc))
-    if isinstance(exc, QueryRefused):
-        return _error(400, str(exc))
-    if isinstance(exc, StoreError):
-        return _error(503, str(exc))
-    if isinstance(exc, QueryError):  # a canned query that fails is the service's fault
-        return _error(500, f"canned query failed: {exc}")
-    return _error(500, str(exc))
+def pick_format(offered: list[Format]) -> Format:
+    """format= wins over the Accept header (kg.mediatypes.choose)."""
+    return choose(offered, request.args.get("format"), request.headers.get("Accept"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,8 +59,9 @@ def _failed(exc: KgError) -> Response:
 
 @bp.get("/queries")
 def list_queries() -> Response:
-    fmt = pick_format([JSON, HTML], JSON)
-    queries = catalogue()
+    fmt = pick_format([JSON, HTML])
+    catalogue = get_catalogue()
+    queries = catalogue.queries()
     if fmt.name == "html":
         return Response(
             render_template("api/catalogue.html", queries=queries.values(), title="Canned queries"),
@@ -179,7 +79,7 @@ def list_queries() -> Response:
         "openapi": url_for("api.openapi"),
         "errors": [  # files left out because their header is wrong
             {"file": error.path.name, "line": error.line, "message": error.message}
-            for error in current_app.extensions["kg_catalogue"][2]
+            for error in catalogue.errors
         ],
     }
     return Response(
@@ -189,7 +89,7 @@ def list_queries() -> Response:
 
 @bp.get("/queries/<name>.rq")
 def query_text(name: str) -> Response:
-    query = query_or_404(name)
+    query = get_catalogue().get(name)
     return Response(query.text, mimetype="application/sparql-query")
 
 
@@ -197,8 +97,8 @@ def query_text(name: str) -> Response:
 def run_query(name: str) -> Response:
     if name.endswith(".rq"):
         return query_text(name[:-3])
-    query = query_or_404(name)
-    fmt = pick_format(RUN_FORMATS, RESULT_FORMATS[0])
+    query = get_catalogue().get(name)
+    fmt = pick_format(RUN_FORMATS)
     call = bind_request(query)
     if fmt.name != "html":
         return Response(run(call, fmt), mimetype=fmt.media_type)
@@ -228,7 +128,7 @@ def _cell(term: Any) -> dict[str, str] | None:
         return None
     if isinstance(term, NamedNode):
         href = url_for("api.run_query", name="describe-entity", entity=term.value, format="html")
-        return {"text": cat.curie(term.value), "href": href, "title": term.value}
+        return {"text": curie(term.value), "href": href, "title": term.value}
     lang = getattr(term, "language", None)
     return {"text": term.value, "lang": lang or ""}
 
@@ -249,7 +149,9 @@ def _page_links(call: cat.Call, count: int) -> dict[str, str | None]:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    doc = openapi_document(catalogue(), get_store(), current_app.config["KG"].max_rows)
+    doc = openapi_document(
+        get_catalogue().queries(), get_executor(), current_app.config["KG"].max_rows
+    )
     return Response(
         json.dumps(doc, ensure_ascii=False, indent=1) + "\n", mimetype="application/json"
     )
@@ -257,7 +159,9 @@ def openapi() -> Response:
 
 @bp.get("/api")
 def api_page() -> Response:
-    doc = openapi_document(catalogue(), get_store(), current_app.config["KG"].max_rows)
+    doc = openapi_document(
+        get_catalogue().queries(), get_executor(), current_app.config["KG"].max_rows
+    )
     return Response(
         render_template("api/docs.html", doc=doc, title="Web API"), mimetype="text/html"
     )
@@ -267,10 +171,10 @@ def api_page() -> Response:
 # The OpenAPI document, generated from the headers (and the graph, for allowed values)
 
 
-def _schema(param: cat.Parameter, store: Any) -> dict[str, Any]:
+def _schema(param: cat.Parameter, engine: Any) -> dict[str, Any]:
     if param.type == "iri":
         schema: dict[str, Any] = {"type": "string"}
-        allowed = cat.allowed_values(store, param)
+        allowed = cat.allowed_values(engine, param, ENUM_MAX)
         if allowed:
             schema["enum"] = [iri for iri, _ in allowed]
             schema["x-labels"] = {iri: label for iri, label in allowed}
@@ -291,7 +195,7 @@ def _schema(param: cat.Parameter, store: Any) -> dict[str, Any]:
     if param.default is not None:
         default = param.default
         if param.type == "iri":
-            default = cat.expand_iri(default) or default
+            default = expand(default) or default
         schema["default"] = _typed(param, default)
     return schema
 
@@ -312,12 +216,12 @@ def _examples(query: cat.CannedQuery) -> dict[str, str]:
     for name, value in list(values.items()):
         param = query.parameter(name)
         if param is not None and param.type == "iri":
-            values[name] = cat.expand_iri(value) or value
+            values[name] = expand(value) or value
     return values
 
 
 def openapi_document(
-    queries: dict[str, cat.CannedQuery], store: Any, max_rows: int
+    queries: dict[str, cat.CannedQuery], engine: Any, max_rows: int
 ) -> dict[str, Any]:
     names = list(queries)
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -414,7 +318,7 @@ def openapi_document(
                 "description": (param.description + " — " if param.description else "")
                 + "expects "
                 + param.expected(),
-                "schema": _schema(param, store),
+                "schema": _schema(param, engine),
             }
             if param.name in examples:
                 entry["example"] = _typed(param, examples[param.name])
@@ -457,13 +361,18 @@ def openapi_document(
             "schemas": {
                 "Error": {
                     "type": "object",
-                    "required": ["error", "status"],
+                    "required": ["status", "error", "message"],
                     "properties": {
-                        "error": {"type": "string"},
                         "status": {"type": "integer"},
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "line": {"type": "integer"},
+                        "column": {"type": "integer"},
                         "parameter": {"type": "string"},
                         "expected": {"type": "string"},
                         "value": {"type": "string", "nullable": True},
+                        "offered": {"type": "array", "items": {"type": "string"}},
+                        "query": {"type": "string"},
                     },
                 },
                 "SparqlResults": {
@@ -498,13 +407,9 @@ def openapi_document(
 
 @bp.app_template_filter("curie")
 def _curie_filter(iri: str | None) -> str:
-    return cat.curie(iri) if iri else ""
+    return curie(iri)
 
 
 @bp.app_template_filter("with_format")
 def _with_format(values: dict[str, str], fmt: str) -> str:
     return urlencode({**values, "format": fmt})
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)

@@ -1,4 +1,5 @@
-"""What a worker knows about the build it serves: its store, version, counts and query executor.
+"""What a worker serves: the build (its store, its query executor, its result cache, what it
+says of itself: version, digest, triples per graph) and the catalogue of canned queries.
 
 Read once per build (the store is immutable between builds). A rebuild writes a new build
 folder and swaps the store link to it; `watch()` (started by `kg serve` in every worker) checks
@@ -22,12 +23,27 @@ from typing import TypeVar
 from flask import Flask, current_app
 from pyoxigraph import Store
 
-from kg import vocab
-from kg.store import open_read_only, triple_counts
-from kg.web import executor as executor_mod
+from kg.catalogue import Catalogue
+from kg.config import Settings
+from kg.query import executor as executor_mod
+from kg.query.executor import Executor
+from kg.store import open_read_only
+from kg.vocab import DATASET, GRAPHS, OWL, SCAD, VOID
+from kg.web.cache import ResultCache
 
-SOURCE_DIGEST = vocab.SCAD + "sourceDigest"
-DATASET = vocab.SCAD + "dataset"
+# What the build's metadata graph says of it: the digest of its sources, its version, and the
+# triples of each named graph (VoID, counted by the build).
+METADATA = GRAPHS["metadata"]
+ABOUT = f"""SELECT ?digest ?version ?graph ?triples WHERE {{
+  {{ GRAPH <{METADATA}> {{ <{DATASET}> <{SCAD}sourceDigest> ?digest }} }}
+  UNION {{ GRAPH <{METADATA}> {{ <{DATASET}> <{OWL}versionInfo> ?version }} }}
+  UNION {{ GRAPH <{METADATA}> {{
+    <{DATASET}> <{VOID}subset> ?part . ?part <{SCAD}graph> ?graph ; <{VOID}triples> ?triples }} }}
+  UNION {{ SELECT ?graph (COUNT(*) AS ?triples) WHERE {{
+    GRAPH <{METADATA}> {{ ?s ?p ?o }} BIND(<{METADATA}> AS ?graph) }} GROUP BY ?graph }}
+}}"""
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,9 +52,12 @@ class Served:
 
     store_path: Path  # the build folder the store link pointed to when it was opened
     store: Store
-    digest: str  # the metadata graph's scad:sourceDigest
-    version: str  # owl:versionInfo of the dataset
+    executor: Executor
+    cache: ResultCache
+    digest: str = ""  # the metadata graph's scad:sourceDigest
+    version: str = ""  # owl:versionInfo of the dataset
     graph_counts: dict[str, int] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)  # what routes derive once per build
 
     @property
     def build_id(self) -> str:
@@ -53,64 +72,75 @@ class Served:
         """Changes whenever the served graph may have changed: the ETag's base."""
         return hashlib.sha256(f"{self.digest}|{self.store_path}".encode()).hexdigest()[:16]
 
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, computed once for this build (VoID partitions, the OpenAPI document…)."""
+        value = self.extras.get(key)
+        if value is None:
+            value = self.extras[key] = make()
+        return value
+
+
+def open_build(settings: Settings, build: Path) -> Served:
+    """Open a build: its store, its query processes, what its metadata says."""
+    store = open_read_only(build)
+    executor = executor_mod.from_settings(settings, build)
+    served = Served(
+        build, store, executor, ResultCache(settings.cache_size, settings.cache_entry_max)
+    )
+    try:
+        for row in executor.select(ABOUT):
+            if row["digest"] is not None:
+                served.digest = row["digest"].value
+            if row["version"] is not None:
+                served.version = row["version"].value
+            if row["graph"] is not None:
+                served.graph_counts[row["graph"].value] = int(row["triples"].value)
+    except Exception:
+        executor.close()
+        raise
+    return served
+
 
 _lock = threading.RLock()
-T = TypeVar("T")
-
-
-def _once(key: str, make: Callable[[], T]) -> T:
-    """The app's `extensions[key]`, made by `make()` the first time (once, across threads)."""
-    ext = current_app.extensions
-    value = ext.get(key)
-    if value is None:
-        with _lock:
-            value = ext.get(key)
-            if value is None:
-                value = ext[key] = make()
-    return value
+_reopening = threading.Lock()
 
 
 def served() -> Served:
-    return _once("kg_served", lambda: _read(Path(current_app.config["KG"].store).resolve()))
+    """The build this worker serves (opened on first use, or by warm_up)."""
+    ext = current_app.extensions
+    value = ext.get("kg_served")
+    if value is None:
+        with _lock:
+            value = ext.get("kg_served")
+            if value is None:
+                settings = current_app.config["KG"]
+                value = ext["kg_served"] = open_build(settings, Path(settings.store).resolve())
+    return value
+
+
+def get_catalogue() -> Catalogue:
+    """The canned queries of KG_QUERIES (read again when a file changes)."""
+    ext = current_app.extensions
+    if "kg_catalogue" not in ext:
+        with _lock:
+            ext.setdefault("kg_catalogue", Catalogue(current_app.config["KG"].queries))
+    return ext["kg_catalogue"]
 
 
 def get_store() -> Store:
-    """The served build's store, opened read-only and shared by the worker's requests."""
+    """The served build's store, opened read-only (for reading quads: /store, existence)."""
     return served().store
 
 
-def _read(build: Path) -> Served:
-    store = open_read_only(build)
-    digest = version = ""
-    query = f"""SELECT ?d ?v WHERE {{ GRAPH <{vocab.GRAPHS["metadata"]}> {{
-        OPTIONAL {{ <{DATASET}> <{SOURCE_DIGEST}> ?d }}
-        OPTIONAL {{ <{DATASET}> <http://www.w3.org/2002/07/owl#versionInfo> ?v }} }} }}"""
-    for row in store.query(query):
-        digest = row["d"].value if row["d"] is not None else digest
-        version = row["v"].value if row["v"] is not None else version
-    return Served(build, store, digest, version, triple_counts(store))
-
-
-def get_executor() -> executor_mod.Executor:
-    """This worker's query processes (started on first use, or by warm_up)."""
-
-    return _once(
-        "kg_executor",
-        lambda: executor_mod.from_settings(current_app.config["KG"], served().store_path),
-    )
+def get_executor() -> Executor:
+    """The served build's query processes: how every query of the service runs."""
+    return served().executor
 
 
 def warm_up(app: Flask) -> None:
     """Open the store and start the query processes before the first request."""
     with app.app_context():
         served()
-        get_executor()
-
-
-# What belongs to one build: dropped from the app's extensions when another build is swapped in
-# (the executor and what was read from the store are made anew for it on first use).
-BUILD_KEYS = ("kg_served", "kg_executor", "kg_result_cache", "kg_endpoint", "kg_void")
-_reopening = threading.Lock()
 
 
 def reopen(app: Flask) -> bool:
@@ -124,17 +154,13 @@ def reopen(app: Flask) -> bool:
         target = Path(app.config["KG"].store).resolve()
         if target == current.store_path:
             return False
-        fresh = _read(target)
-        executor = executor_mod.from_settings(app.config["KG"], fresh.store_path)
+        fresh = open_build(app.config["KG"], target)
         with _lock:
-            old = app.extensions.get("kg_executor")
-            for key in BUILD_KEYS:
-                app.extensions.pop(key, None)
-            app.extensions["kg_served"], app.extensions["kg_executor"] = fresh, executor
-    if old is not None:  # its running queries finish within their time limit
-        timer = threading.Timer(old.timeout + 5, old.close)
-        timer.daemon = True
-        timer.start()
+            app.extensions["kg_served"] = fresh
+    old = current.executor  # its running queries finish within their time limit
+    timer = threading.Timer(old.timeout + 5, old.close)
+    timer.daemon = True
+    timer.start()
     logging.getLogger("kg.serve").info("now serving build %s", fresh.build_id)
     return True
 

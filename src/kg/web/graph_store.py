@@ -15,31 +15,13 @@ import pyoxigraph
 from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
-from kg.mediatypes import GRAPH_FORMATS, Format, by_name
+from kg.errors import ProtocolError
+from kg.mediatypes import QUAD_FORMATS, TRIPLE_FORMATS, Format, choose
 from kg.web.dataset import get_store
-from kg.web.negotiation import negotiate
-from kg.web.sparql import ProtocolError, add_cors, error_response
 
 bp = Blueprint("graph_store", __name__)
-bp.after_request(add_cors)
 
-QUAD_FORMATS = [f for f in GRAPH_FORMATS if f.name in ("nquads", "trig")]
-TRIPLE_FORMATS = [f for f in GRAPH_FORMATS if f not in QUAD_FORMATS]
 CHUNK = 1 << 16
-
-
-def _choose(formats: list[Format]) -> Format:
-    named = request.args.get("format")
-    if named:
-        fmt = by_name(named, formats)
-        if fmt is None:
-            raise ProtocolError(406, f"format {named!r} is not offered here")
-        return fmt
-    offered = [f.media_type for f in formats]
-    chosen = negotiate(request.headers.get("Accept"), offered)
-    if chosen is None:
-        raise ProtocolError(406, "none of the offered types is acceptable: " + ", ".join(offered))
-    return next(f for f in formats if f.media_type == chosen)
 
 
 def _selection() -> tuple[list[Format], object]:
@@ -85,7 +67,7 @@ def _chunks(data: bytes) -> Iterator[bytes]:
 @bp.route("/store", methods=["GET", "HEAD"])
 def read_graph() -> Response:
     formats, selected = _selection()
-    fmt = _choose(formats)
+    fmt = choose(formats, request.args.get("format"), request.headers.get("Accept"))
     body = b"" if request.method == "HEAD" else _chunks(_serialize(get_store(), selected, fmt))
     response = Response(body, content_type=fmt.media_type)
     response.headers["Vary"] = "Accept"
@@ -99,8 +81,3 @@ def refuse_write() -> Response:
         "the graph store is read-only: the graph is rebuilt from its sources by `kg build`",
         {"Allow": "GET, HEAD"},
     )
-
-
-@bp.errorhandler(ProtocolError)
-def _handle(exc: ProtocolError) -> Response:
-    return error_response(exc)

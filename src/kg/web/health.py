@@ -1,4 +1,6 @@
-"""GET /health: the store is open, a query process answers; triple count and version."""
+"""GET /health: the store is open and a query process answers; triple count and version.
+
+A failure is the service's error document with status 503 (kg.web.errors)."""
 
 from __future__ import annotations
 
@@ -7,36 +9,27 @@ import os
 from flask import Blueprint, Response, jsonify
 
 from kg import __version__
-from kg.errors import KgError
-from kg.web.dataset import get_executor, served
+from kg.web.dataset import served
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
 def health() -> Response:
-    try:
-        info = served()
-        _fmt, stream = get_executor().execute("ASK {}")
-        stream.read()
-    except KgError as exc:
-        response = jsonify(status="error", message=str(exc))
-        response.status_code = 503
-        return response
-    from kg.web.sparql import result_cache
-
+    build = served()
+    build.executor.probe()
     response = jsonify(
         status="ok",
-        version=info.version,
+        version=build.version,
         software=__version__,
-        digest=info.digest,
-        build=info.build_id,
-        store=str(info.store_path),
-        triples=info.triples,
-        graphs=info.graph_counts,
+        digest=build.digest,
+        build=build.build_id,
+        store=str(build.store_path),
+        triples=build.triples,
+        graphs=build.graph_counts,
         worker=os.getpid(),
-        query_processes=len(get_executor().pids()),
-        cache=result_cache().stats(),
+        query_processes=len(build.executor.pids()),
+        cache=build.cache.stats(),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,15 +1,20 @@
 """Linked Data: every IRI of our namespace resolves here, and the build's pages and pictures.
 
     /scad/<local>       https://w3id.org/scad/<local> (w3id.org would redirect here): an HTML
-                        page for a browser, its concise bounded description in Turtle, JSON-LD,
-                        RDF/XML or N-Triples by Accept or format=; unknown IRI -> 404
+                        page for a browser (its statements 50 at a time, `?page=`), its concise
+                        bounded description in Turtle, JSON-LD, RDF/XML or N-Triples by Accept or
+                        format=; unknown IRI -> 404
     /ontology/          the ontology's documentation (kg.docs, written by the build)
     /ontology/<Name>    one page per class and property
     /pictures/          the model diagram and the evidence map (kg.pictures, written by the build)
     /context.jsonld     the JSON-LD context of our exports
 
-The description of an entity is its triples in any graph, the triples of the blank nodes they
-reach, of hash IRIs under it (`graph/ontology#void`) and, for a statement, of its outcomes.
+The description of an entity is Oxigraph's DESCRIBE (its triples and those of the blank nodes
+they reach) of the entity, of its outcomes (for a statement) and of the VoID part of a named
+graph; for an IRI that is only a graph name or an object, the triples that name it.
+
+Every read goes through the served build's executor (kg.query): each page is a few queries with
+the time limit and the row cap, whatever the size of the graph.
 """
 
 from __future__ import annotations
@@ -27,138 +32,131 @@ from flask import (
     request,
     send_from_directory,
 )
-from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
+from pyoxigraph import Literal, NamedNode, QuerySolution
 
 from kg import export as ex
-from kg.config import default_output
-from kg.errors import KgError, StoreError
-from kg.mediatypes import GRAPH_FORMATS, HTML, Format, by_name
+from kg.errors import NotFound, ParameterError
+from kg.mediatypes import HTML, TRIPLE_FORMATS, Format, by_name, choose
 from kg.pictures import OutcomeNumbers
-from kg.vocab import PREFIXES, SCAD
-from kg.web.dataset import get_store
-from kg.web.negotiation import negotiate
+from kg.query.executor import Executor
+from kg.vocab import OWL, RDFS, SCAD, SKOS, curie
+from kg.web.dataset import get_executor
 
 bp = Blueprint("linked", __name__)
 
-RDF_FORMATS = [by_name(n, GRAPH_FORMATS) for n in ("turtle", "jsonld", "rdfxml", "ntriples")]
+RDF_FORMATS = [by_name(n, TRIPLE_FORMATS) for n in ("turtle", "jsonld", "rdfxml", "ntriples")]
 OFFERED: list[Format] = [HTML] + [f for f in RDF_FORMATS if f is not None]
-RDFS = PREFIXES["rdfs"]
-SKOS = PREFIXES["skos"]
-OWL = PREFIXES["owl"]
-LABEL = NamedNode(RDFS + "label")
-TYPE = NamedNode(PREFIXES["rdf"] + "type")
-OUTCOME = NamedNode(SCAD + "outcome")
-STATEMENT = NamedNode(SCAD + "EvidenceStatement")
-SHOWN_NEIGHBOURS = 200
+PAGE_SIZE = 50  # statements per page of an entity
+SHOWN_LINKS = 200  # incoming links shown (statements apart)
+OWN_TRIPLES = 1000  # an entity's own triples shown at most
 
-STATEMENTS_ABOUT = """
-PREFIX scad: <https://w3id.org/scad/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?stmt ?role (SAMPLE(?s) AS ?summary) (SAMPLE(?l) AS ?loc) WHERE {
-  ?stmt ?role ?entity ; a scad:EvidenceStatement .
-  OPTIONAL { ?stmt scad:summary ?s FILTER(LANGMATCHES(LANG(?s), ?lang)) }
-  OPTIONAL { ?stmt scad:locator/rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), ?lang)) }
-} GROUP BY ?stmt ?role ORDER BY ?stmt ?role
-"""
-OUTCOME_PARTS = """
-PREFIX scad: <https://w3id.org/scad/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?o ?m ?value ?lower ?upper ?li ?ui ?approx ?unit ?fu ?fuu WHERE {
+PROLOGUE = f"PREFIX scad: <{SCAD}>\nPREFIX rdfs: <{RDFS}>\nPREFIX skos: <{SKOS}>\n"
+EXISTS = """ASK { { ?node ?p ?o } UNION { ?s ?p ?node } UNION { ?s ?node ?o }
+  UNION { GRAPH ?node { ?s ?p ?o } } }"""
+DESCRIBE = (
+    PROLOGUE
+    + """DESCRIBE ?node ?x WHERE {
+  { ?node scad:outcome ?x } UNION { ?x scad:graph ?node } UNION { BIND(?node AS ?x) } }"""
+)
+GRAPH_CONTENT = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?node { ?s ?p ?o } }"
+POINTING = "CONSTRUCT { ?s ?p ?node } WHERE { ?s ?p ?node }"
+OWN = (
+    PROLOGUE
+    + f"""SELECT ?node ?p ?o ?pl ?ol WHERE {{
+  ?node ?p ?o .
+  OPTIONAL {{ ?p rdfs:label ?pl }} OPTIONAL {{ ?o rdfs:label ?ol }}
+}} LIMIT {OWN_TRIPLES}"""
+)
+COUNT_STATEMENTS = (
+    PROLOGUE
+    + """SELECT ?node (COUNT(DISTINCT ?stmt) AS ?n) WHERE {
+  ?stmt ?role ?node . ?stmt a scad:EvidenceStatement } GROUP BY ?node"""
+)
+STATEMENTS_PAGE = (
+    PROLOGUE
+    + """SELECT ?node ?lang ?stmt ?role ?rl ?sl ?summary ?loc WHERE {{
+  {{ SELECT DISTINCT ?node ?stmt WHERE {{ ?stmt ?r ?node . ?stmt a scad:EvidenceStatement }}
+     ORDER BY ?stmt LIMIT {limit:d} OFFSET {offset:d} }}
+  ?stmt ?role ?node .
+  OPTIONAL {{ ?role rdfs:label ?rl }}
+  OPTIONAL {{ ?stmt rdfs:label ?sl }}
+  OPTIONAL {{ ?stmt scad:summary ?summary FILTER(LANGMATCHES(LANG(?summary), ?lang)) }}
+  OPTIONAL {{ ?stmt scad:locator/rdfs:label ?loc FILTER(LANGMATCHES(LANG(?loc), ?lang)) }}
+}}"""
+)
+OUTCOMES = (
+    PROLOGUE
+    + """SELECT ?lang ?stmt ?o ?m ?value ?lower ?upper ?li ?ui ?approx ?unit ?fu ?fuu
+WHERE {{
+  VALUES ?stmt {{ {statements} }}
   ?stmt scad:outcome ?o .
-  OPTIONAL { ?o scad:measure/rdfs:label ?m FILTER(LANGMATCHES(LANG(?m), ?lang)) }
-  OPTIONAL { ?o scad:value ?value } OPTIONAL { ?o scad:lowerBound ?lower }
-  OPTIONAL { ?o scad:upperBound ?upper } OPTIONAL { ?o scad:lowerBoundInclusive ?li }
-  OPTIONAL { ?o scad:upperBoundInclusive ?ui } OPTIONAL { ?o scad:approximate ?approx }
-  OPTIONAL { ?o scad:unit ?u . OPTIONAL { ?u skos:altLabel ?ua }
-             OPTIONAL { ?u rdfs:label ?ul FILTER(LANGMATCHES(LANG(?ul), ?lang)) }
-             BIND(COALESCE(?ua, ?ul) AS ?unit) }
-  OPTIONAL { ?o scad:followUp ?fu }
-  OPTIONAL { ?o scad:followUpUnit/rdfs:label ?fuu FILTER(LANGMATCHES(LANG(?fuu), ?lang)) }
-} ORDER BY ?o
-"""
-SOURCES_OF = """
-PREFIX scad: <https://w3id.org/scad/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?src (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?doi) WHERE {
+  OPTIONAL {{ ?o scad:measure/rdfs:label ?m FILTER(LANGMATCHES(LANG(?m), ?lang)) }}
+  OPTIONAL {{ ?o scad:value ?value }} OPTIONAL {{ ?o scad:lowerBound ?lower }}
+  OPTIONAL {{ ?o scad:upperBound ?upper }} OPTIONAL {{ ?o scad:lowerBoundInclusive ?li }}
+  OPTIONAL {{ ?o scad:upperBoundInclusive ?ui }} OPTIONAL {{ ?o scad:approximate ?approx }}
+  OPTIONAL {{ ?o scad:unit ?u . OPTIONAL {{ ?u skos:altLabel ?ua }}
+             OPTIONAL {{ ?u rdfs:label ?ul FILTER(LANGMATCHES(LANG(?ul), ?lang)) }}
+             BIND(COALESCE(?ua, ?ul) AS ?unit) }}
+  OPTIONAL {{ ?o scad:followUp ?fu }}
+  OPTIONAL {{ ?o scad:followUpUnit/rdfs:label ?fuu FILTER(LANGMATCHES(LANG(?fuu), ?lang)) }}
+}} ORDER BY ?stmt ?o"""
+)
+SOURCES = (
+    PROLOGUE
+    + """SELECT ?stmt ?src ?label ?doi WHERE {{
+  VALUES ?stmt {{ {statements} }}
   ?stmt scad:source ?src .
-  OPTIONAL { ?src rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), ?lang)) }
-  OPTIONAL { ?src scad:doi ?d }
-} GROUP BY ?src ORDER BY ?src
-"""
-
-
-def select(store: Store, text: str, **terms: NamedNode | Literal):
-    """Run a SELECT over the union graph with `terms` bound by a VALUES clause at the start of
-    its WHERE (terms are pyoxigraph terms, written in their own syntax, never raw text)."""
-    names = " ".join(f"?{name}" for name in terms)
-    row = " ".join(str(term) for term in terms.values())
-    text = text.replace("WHERE {", f"WHERE {{\n  VALUES ({names}) {{ ({row}) }}", 1)
-    return store.query(text, use_default_graph_as_union=True)
+  OPTIONAL {{ ?src rdfs:label ?label }} OPTIONAL {{ ?src scad:doi ?doi }}
+}} ORDER BY ?stmt ?src"""
+)
+INCOMING = (
+    PROLOGUE
+    + f"""SELECT ?node ?s ?p ?sl ?pl WHERE {{
+  ?s ?p ?node . FILTER(isIRI(?s))
+  FILTER NOT EXISTS {{ ?s a scad:EvidenceStatement }}
+  OPTIONAL {{ ?s rdfs:label ?sl }} OPTIONAL {{ ?p rdfs:label ?pl }}
+}} LIMIT {SHOWN_LINKS * 4}"""
+)
+TERM_KINDS = {
+    OWL + k for k in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")
+}
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+TEXTS = {
+    RDFS + "label": "labels",
+    SKOS + "definition": "definitions",
+    SCAD + "summary": "summaries",
+}
 
 
 def output_folder() -> Path:
-    """Where the build wrote its pages and pictures: app config KG_OUTPUT, else $KG_OUTPUT."""
-    return Path(current_app.config.get("KG_OUTPUT") or default_output())
+    """Where the build wrote its pages and pictures (KG_OUTPUT)."""
+    return Path(current_app.config["KG"].output)
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading an entity from the store
+# Reading an entity
 
 
-def _triples(store: Store, subject: NamedNode | BlankNode) -> list[Triple]:
-    seen, out = set(), []
-    for quad in store.quads_for_pattern(subject, None, None, None):
-        triple = Triple(quad.subject, quad.predicate, quad.object)
-        if triple not in seen:
-            seen.add(triple)
-            out.append(triple)
-    return out
+def exists(engine: Executor, node: NamedNode) -> bool:
+    return engine.ask(EXISTS, node=node)
 
 
-def exists(store: Store, node: NamedNode) -> bool:
-    patterns = ((node, None, None, None), (None, None, node, None), (None, node, None, None))
-    if any(next(iter(store.quads_for_pattern(*p)), None) is not None for p in patterns):
-        return True
-    return next(iter(store.quads_for_pattern(None, None, None, node)), None) is not None
+def describe(engine: Executor, node: NamedNode) -> list:
+    """The description of `node` (see the module docstring), as pyoxigraph triples."""
+    for query in (DESCRIBE, GRAPH_CONTENT, POINTING):
+        triples = engine.triples(query, node=node)
+        if triples:
+            return triples
+    return []
 
 
-def hash_iris(store: Store, node: NamedNode) -> list[NamedNode]:
-    """IRIs `<node>#…` used as subjects (they cannot be asked for on their own)."""
-    results = select(
-        store,
-        "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } "
-        "FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?node), '#'))) } ORDER BY ?s",
-        node=node,
-    )
-    return [row["s"] for row in results]
+def _pick(labels: dict[str, str], lang: str, fallback: str) -> str:
+    return labels.get(lang) or labels.get("en") or labels.get("") or fallback
 
 
-def describe(store: Store, node: NamedNode) -> list[Triple]:
-    """The concise bounded description of `node` (see the module docstring)."""
-    out: list[Triple] = []
-    todo: list[NamedNode | BlankNode] = [node, *hash_iris(store, node)]
-    seen = set(todo)
-    while todo:
-        subject = todo.pop(0)
-        for triple in _triples(store, subject):
-            out.append(triple)
-            obj = triple.object
-            follow = isinstance(obj, BlankNode) or (subject == node and triple.predicate == OUTCOME)
-            if follow and obj not in seen:
-                seen.add(obj)
-                todo.append(obj)
-    if not out:  # a named graph: its content; an IRI only used as an object: what points at it
-        content = store.quads_for_pattern(None, None, None, node)
-        out = [Triple(q.subject, q.predicate, q.object) for q in content]
-        if not out:
-            pointing = store.quads_for_pattern(None, None, node, None)
-            out = list(dict.fromkeys(Triple(q.subject, q.predicate, q.object) for q in pointing))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The HTML view
+def _add_label(labels: dict[str, dict[str, str]], key: str, term: Literal | None) -> None:
+    if isinstance(term, Literal):
+        labels.setdefault(key, {}).setdefault(term.language or "", term.value)
 
 
 @dataclass
@@ -168,6 +166,19 @@ class Link:
     title: str = ""
     lang: str = ""
     external: bool = False
+
+
+def link_to(term, label: str = "") -> Link:  # noqa: ANN001 - a pyoxigraph term
+    """A link to a term: our IRIs to their page here, others to themselves; literals as text."""
+    if isinstance(term, Literal):
+        title = f"@{term.language}" if term.language else curie(term.datatype.value)
+        return Link("", term.value, lang=term.language or "", title=title)
+    if not isinstance(term, NamedNode):
+        return Link("", "(blank node)")
+    iri = term.value
+    if iri.startswith(SCAD):
+        return Link("/scad/" + iri[len(SCAD) :], label or curie(iri), curie(iri))
+    return Link(iri, label or curie(iri), curie(iri), external=True)
 
 
 @dataclass
@@ -181,177 +192,168 @@ class StatementView:
     sources: list[Link] = field(default_factory=list)
 
 
-class Labeller:
-    """Labels of terms in one language, looked up once per request."""
+@dataclass
+class Page:
+    """Which statements of an entity a page shows."""
 
-    def __init__(self, store: Store, lang: str):
-        self.store, self.lang, self.cache = store, lang, {}
+    number: int
+    total: int
 
-    def label(self, node) -> str:
-        if node not in self.cache:
-            found = {}
-            for quad in self.store.quads_for_pattern(node, LABEL, None, None):
-                if isinstance(quad.object, Literal):
-                    found.setdefault(quad.object.language or "", quad.object.value)
-            self.cache[node] = found.get(self.lang) or found.get("en") or found.get("")
-        return self.cache[node] or short(node)
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * PAGE_SIZE
 
-    def link(self, node) -> Link:
-        if isinstance(node, Literal):
-            return Link("", node.value, lang=node.language or "", title=_literal_title(node))
-        if isinstance(node, BlankNode):
-            return Link("", "(blank node)")
-        iri = node.value
-        if iri.startswith(SCAD):
-            return Link("/scad/" + iri[len(SCAD) :], self.label(node), short(node))
-        return Link(iri, self.label(node), short(node), external=True)
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def first_shown(self) -> int:
+        return min(self.total, self.offset + 1)
+
+    @property
+    def last_shown(self) -> int:
+        return min(self.total, self.offset + PAGE_SIZE)
 
 
-def _literal_title(node: Literal) -> str:
-    if node.language:
-        return f"@{node.language}"
-    return short(node.datatype) if node.datatype else ""
+def _values(iris: list[str]) -> str:
+    """A VALUES list of IRIs, written by pyoxigraph (checked terms, never raw text)."""
+    return " ".join(str(NamedNode(iri)) for iri in iris)
 
 
-def short(node) -> str:
-    iri = getattr(node, "value", str(node))
-    for prefix, base in PREFIXES.items():
-        if iri.startswith(base) and iri != base:
-            return f"{prefix}:{iri[len(base) :]}"
-    return iri
+def outcome_texts(engine: Executor, statements: list[str], lang: str) -> dict[str, list[str]]:
+    """Statement IRI -> the text of each of its outcomes (`mortality: 30–50 %`)."""
+    if not statements:
+        return {}
+    rows = engine.select(OUTCOMES.format(statements=_values(statements)), lang=Literal(lang))
+    texts: dict[str, dict[str, str]] = {}
+    for r in rows:
+        value = {k: (r[k].value if r[k] is not None else None) for k in _OUTCOME_PARTS}
+        numbers = OutcomeNumbers(
+            measure=value["m"] or "",
+            value=value["value"],
+            lower=value["lower"],
+            upper=value["upper"],
+            lower_inclusive=value["li"],
+            upper_inclusive=value["ui"],
+            approximate=value["approx"],
+            unit=value["unit"] or "",
+            follow_up=value["fu"],
+            follow_up_unit=value["fuu"] or "",
+        )
+        texts.setdefault(r["stmt"].value, {}).setdefault(r["o"].value, numbers.text())
+    return {stmt: list(by_outcome.values()) for stmt, by_outcome in texts.items()}
 
 
-def _texts(store: Store, node, prop: str) -> dict[str, str]:
-    out = {}
-    for quad in store.quads_for_pattern(node, NamedNode(prop), None, None):
-        if isinstance(quad.object, Literal):
-            out.setdefault(quad.object.language or "", quad.object.value)
-    return out
+_OUTCOME_PARTS = ("m", "value", "lower", "upper", "li", "ui", "approx", "unit", "fu", "fuu")
 
 
-def _value(term) -> str | None:
-    return None if term is None else term.value
-
-
-def statements_about(store: Store, node: NamedNode, names: Labeller) -> list[StatementView]:
-    lang = Literal(names.lang)
-    rows = select(store, STATEMENTS_ABOUT, entity=node, lang=lang)
+def statements_about(
+    engine: Executor, node: NamedNode, lang: str, page: Page
+) -> list[StatementView]:
+    text = STATEMENTS_PAGE.format(limit=PAGE_SIZE, offset=page.offset)
     views: dict[str, StatementView] = {}
-    for row in rows:
-        stmt = row["stmt"]
-        view = views.get(stmt.value)
+    labels: dict[str, dict[str, str]] = {}
+    for row in engine.select(text, node=node, lang=Literal(lang)):
+        stmt, role = row["stmt"].value, row["role"].value
+        _add_label(labels, stmt, row["sl"])
+        _add_label(labels, role, row["rl"])
+        view = views.get(stmt)
         if view is None:
-            view = views[stmt.value] = StatementView(
-                stmt.value,
-                names.link(stmt),
-                [],
-                _value(row["summary"]) or "",
-                _value(row["loc"]) or "",
-            )
-        role = names.label(row["role"])
+            view = views[stmt] = StatementView(stmt, link_to(row["stmt"]), [], "", "")
         if role not in view.roles:
             view.roles.append(role)
-    for view in views.values():
-        stmt = NamedNode(view.iri)
-        view.numbers = outcome_texts(store, stmt, names.lang)
-        for row in select(store, SOURCES_OF, stmt=stmt, lang=lang):
-            link = names.link(row["src"])
-            if row["doi"] is not None:
-                link.title = f"doi:{row['doi'].value}"
-                link.href, link.external = f"https://doi.org/{row['doi'].value}", True
-            view.sources.append(link)
-    return list(views.values())
-
-
-def outcome_texts(store: Store, stmt: NamedNode, lang: str) -> list[str]:
-    rows = select(store, OUTCOME_PARTS, stmt=stmt, lang=Literal(lang))
-    texts: dict[str, str] = {}
-    for r in rows:
-        numbers = OutcomeNumbers(
-            measure=_value(r["m"]) or "",
-            value=_value(r["value"]),
-            lower=_value(r["lower"]),
-            upper=_value(r["upper"]),
-            lower_inclusive=_value(r["li"]),
-            upper_inclusive=_value(r["ui"]),
-            approximate=_value(r["approx"]),
-            unit=_value(r["unit"]) or "",
-            follow_up=_value(r["fu"]),
-            follow_up_unit=_value(r["fuu"]) or "",
+        if row["summary"] is not None and not view.summary:
+            view.summary = row["summary"].value
+        if row["loc"] is not None and not view.locator:
+            view.locator = row["loc"].value
+    if not views:
+        return []
+    ordered = [views[k] for k in sorted(views)]
+    numbers = outcome_texts(engine, list(views), lang)
+    sources: dict[str, dict[str, Link]] = {}
+    source_labels: dict[str, dict[str, str]] = {}
+    for row in engine.select(SOURCES.format(statements=_values(list(views)))):
+        _add_label(source_labels, row["src"].value, row["label"])
+        link = sources.setdefault(row["stmt"].value, {}).setdefault(
+            row["src"].value, link_to(row["src"])
         )
-        texts.setdefault(r["o"].value, numbers.text())
-    return list(texts.values())
+        if row["doi"] is not None:
+            link.title = f"doi:{row['doi'].value}"
+            link.href, link.external = f"https://doi.org/{row['doi'].value}", True
+    for view in ordered:
+        view.link.text = _pick(labels.get(view.iri, {}), lang, view.link.text)
+        view.roles = [_pick(labels.get(r, {}), lang, curie(r)) for r in view.roles]
+        view.numbers = numbers.get(view.iri, [])
+        for iri, link in sources.get(view.iri, {}).items():
+            link.text = _pick(source_labels.get(iri, {}), lang, link.text)
+            view.sources.append(link)
+    return ordered
 
 
-def entity_page(store: Store, node: NamedNode, lang: str) -> str:
-    names = Labeller(store, lang)
-    own = [t for t in describe(store, node) if t.subject == node]
+def entity_page(engine: Executor, node: NamedNode, lang: str, page_number: int) -> str:
+    own = engine.select(OWN, node=node)
+    texts: dict[str, dict[str, str]] = {"labels": {}, "definitions": {}, "summaries": {}}
+    labels: dict[str, dict[str, str]] = {}
+    triples: dict[tuple[str, str], tuple] = {}
+    is_term = False
+    for row in own:
+        p, o = row["p"], row["o"]
+        if p.value in TEXTS and isinstance(o, Literal):
+            texts[TEXTS[p.value]].setdefault(o.language or "", o.value)
+            continue
+        is_term = is_term or (p.value == RDF_TYPE and o.value in TERM_KINDS)
+        _add_label(labels, p.value, row["pl"])
+        _add_label(labels, str(o), row["ol"])
+        triples.setdefault((p.value, str(o)), (p, o))
     properties: dict[str, list[Link]] = {}
-    for t in sorted(own, key=lambda t: (str(t.predicate), str(t.object))):
-        if t.predicate in (LABEL, NamedNode(SCAD + "summary"), NamedNode(SKOS + "definition")):
-            continue
-        properties.setdefault(names.label(t.predicate), []).append(names.link(t.object))
-    incoming: dict[str, list[Link]] = {}
-    shown = 0
-    statement_views = statements_about(store, node, names)
-    statement_iris = {v.iri for v in statement_views}
-    for quad in store.quads_for_pattern(None, None, node, None):
-        if shown >= SHOWN_NEIGHBOURS or quad.subject.value in statement_iris:
-            continue
-        link = names.link(quad.subject)
-        role = names.label(quad.predicate)
-        if all(x.href != link.href for x in incoming.get(role, [])):
-            incoming.setdefault(role, []).append(link)
-            shown += 1
+    for (p_iri, o_key), (_p, o) in sorted(triples.items()):
+        name = _pick(labels.get(p_iri, {}), lang, curie(p_iri))
+        properties.setdefault(name, []).append(link_to(o, _pick(labels.get(o_key, {}), lang, "")))
+    count = engine.select(COUNT_STATEMENTS, node=node)
+    page = Page(page_number, int(count[0]["n"].value) if count else 0)
+    if page_number > page.last:
+        raise ParameterError("page", f"a page number from 1 to {page.last}", str(page_number))
+    statement_views = statements_about(engine, node, lang, page)
+    incoming = _incoming(engine.select(INCOMING, node=node), lang)
     local = node.value[len(SCAD) :]
-    is_term = any(
-        t.predicate == TYPE
-        and t.object.value.startswith(OWL)
-        and t.object.value.rsplit("#", 1)[-1]
-        in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")
-        for t in own
-    )
     docs = output_folder() / "ontology" / f"{local}.html"
-    own_numbers = outcome_texts(store, node, lang)
     return render_template(
         "linked_entity.html",
         iri=node.value,
         local=local,
-        labels=_texts(store, node, RDFS + "label"),
-        definitions=_texts(store, node, SKOS + "definition"),
-        summaries=_texts(store, node, SCAD + "summary"),
+        labels=texts["labels"],
+        definitions=texts["definitions"],
+        summaries=texts["summaries"],
         properties=properties,
-        numbers=own_numbers,
+        numbers=outcome_texts(engine, [node.value], lang).get(node.value, []),
         statements=statement_views,
+        page=page,
         incoming=incoming,
         docs_page=f"/ontology/{local}.html" if is_term and docs.exists() else "",
         formats=[f for f in OFFERED if f is not HTML],
         lang=lang,
-        title=names.label(node),
+        title=_pick(texts["labels"], lang, curie(node.value)),
     )
+
+
+def _incoming(rows: list[QuerySolution], lang: str) -> dict[str, list[Link]]:
+    """Role -> the entities (statements apart) that link to the entity, SHOWN_LINKS at most."""
+    labels: dict[str, dict[str, str]] = {}
+    pairs: dict[tuple[str, str], tuple] = {}
+    for row in rows:
+        _add_label(labels, row["s"].value, row["sl"])
+        _add_label(labels, row["p"].value, row["pl"])
+        pairs.setdefault((row["p"].value, row["s"].value), (row["p"], row["s"]))
+    out: dict[str, list[Link]] = {}
+    for (p_iri, s_iri), (_p, s) in list(sorted(pairs.items()))[:SHOWN_LINKS]:
+        role = _pick(labels.get(p_iri, {}), lang, curie(p_iri))
+        out.setdefault(role, []).append(link_to(s, _pick(labels.get(s_iri, {}), lang, "")))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
 # Routes
-
-
-def choose_format() -> Format | None:
-    """format= wins; else the Accept header (HTML when there is none); None -> 406."""
-    name = request.args.get("format")
-    if name:
-        return by_name(name, OFFERED)
-    accept = request.headers.get("Accept")
-    if not accept:
-        return HTML
-    chosen = negotiate(accept, [f.media_type for f in OFFERED])
-    return next((f for f in OFFERED if f.media_type == chosen), None)
-
-
-def _not_found(message: str, fmt: Format | None) -> Response:
-    if fmt is HTML:
-        body = render_template("linked_missing.html", message=message, title="Not found")
-        return Response(body, status=404, mimetype="text/html")
-    return Response(message + "\n", status=404, mimetype="text/plain")
 
 
 @bp.get("/scad/")
@@ -361,29 +363,21 @@ def namespace() -> Response:
 
 @bp.get("/scad/<path:local>")
 def resolve(local: str) -> Response:
-    fmt = choose_format()
-    if fmt is None:
-        offered = ", ".join(f.media_type for f in OFFERED)
-        return Response(f"not acceptable: this resource is offered as {offered}\n", status=406)
+    fmt = choose(OFFERED, request.args.get("format"), request.headers.get("Accept"))
     try:
         node = NamedNode(SCAD + local)
     except ValueError:
-        return _not_found(f"{SCAD}{local} is not a valid IRI", fmt)
-    try:
-        store = get_store()
-        if not exists(store, node):
-            return _not_found(f"{SCAD}{local} is not in this graph", fmt)
-        if fmt is HTML:
-            lang = request.args.get("lang", "en")
-            body = entity_page(store, node, "zh" if lang == "zh" else "en")
-            response = Response(body, mimetype="text/html")
-        else:
-            graph = ex.from_oxigraph(describe(store, node))
-            response = Response(ex.serialize_graph(graph, fmt), mimetype=fmt.media_type)
-    except StoreError as exc:
-        return Response(f"{exc}\n", status=503, mimetype="text/plain")
-    except KgError as exc:
-        return Response(f"{exc}\n", status=500, mimetype="text/plain")
+        raise NotFound(f"{SCAD}{local} is not a valid IRI") from None
+    engine = get_executor()
+    if not exists(engine, node):
+        raise NotFound(f"{SCAD}{local} is not in this graph")
+    if fmt is HTML:
+        lang = "zh" if request.args.get("lang") == "zh" else "en"
+        page = _page_number(request.args.get("page"))
+        response = Response(entity_page(engine, node, lang, page), mimetype="text/html")
+    else:
+        graph = ex.from_oxigraph(describe(engine, node))
+        response = Response(ex.serialize_graph(graph, fmt), mimetype=fmt.media_type)
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = ", ".join(
         f'</scad/{local}?format={f.name}>; rel="alternate"; type="{f.media_type}"'
@@ -391,6 +385,14 @@ def resolve(local: str) -> Response:
         if f is not HTML
     )
     return response
+
+
+def _page_number(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ParameterError("page", "a page number from 1", raw)
+    return int(raw)
 
 
 @bp.get("/ontology/")
@@ -404,10 +406,8 @@ def ontology_page(name: str) -> Response:
     filename = name if name.endswith(".html") else f"{name}.html"
     if not (folder / filename).is_file():
         if not folder.is_dir():
-            message = f"no documentation in {folder}: run `kg build`"
-        else:
-            message = f"no class or property named {name.removesuffix('.html')!r}"
-        return _not_found(message, HTML)
+            abort(404, f"no documentation in {folder}: run `kg build`")
+        abort(404, f"no class or property named {name.removesuffix('.html')!r}")
     return send_from_directory(folder, filename, mimetype="text/html")
 
 
@@ -425,13 +425,11 @@ def pictures_index() -> Response:
 def picture(name: str) -> Response:
     folder = output_folder() / "pictures"
     if not (folder / name).is_file() or not name.endswith((".svg", ".png", ".dot")):
-        abort(404)
+        abort(404, f"no picture named {name!r}")
     mimetype = {"svg": "image/svg+xml", "png": "image/png", "dot": "text/vnd.graphviz"}
     return send_from_directory(folder, name, mimetype=mimetype[name.rsplit(".", 1)[-1]])
 
 
 @bp.get("/context.jsonld")
 def context() -> Response:
-    response = Response(ex.context_document(), mimetype="application/ld+json")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response(ex.context_document(), mimetype="application/ld+json")

@@ -6,30 +6,12 @@ the page makes no request beyond this service. Example queries are the canned qu
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 
 from kg import vocab
-from kg.catalogue import load_catalogue
+from kg.web.dataset import get_catalogue
 
 bp = Blueprint("page", __name__, template_folder="templates")
-
-
-def examples() -> list[dict[str, str]]:
-    """The canned queries as {name, title, description, query} for the page's example list."""
-    cached = current_app.extensions.get("kg_page_examples")
-    if cached is None:
-        errors: list = []
-        try:
-            queries = load_catalogue(errors=errors)
-        except OSError:
-            queries = {}
-        cached = [
-            {"name": q.name, "title": q.title, "description": q.description, "query": q.text}
-            for q in queries.values()
-        ]
-        current_app.extensions["kg_page_examples"] = cached
-    return cached
-
 
 DEFAULT_QUERY = """SELECT ?class ?label (COUNT(?s) AS ?instances) WHERE {
   ?s a ?class .
@@ -39,6 +21,14 @@ GROUP BY ?class ?label
 ORDER BY DESC(?instances)
 LIMIT 20
 """
+
+
+def examples() -> list[dict[str, str]]:
+    """The canned queries as {name, title, description, query} for the page's example list."""
+    return [
+        {"name": q.name, "title": q.title, "description": q.description, "query": q.text}
+        for q in get_catalogue().queries().values()
+    ]
 
 
 @bp.get("/")

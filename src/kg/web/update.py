@@ -19,10 +19,19 @@ import time
 from flask import Response, current_app
 
 from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
+from kg.query import text as query_text
 from kg.store import swap_link
-from kg.web import query_text
+from kg.vocab import GRAPHS, SCAD, VOID
 from kg.web.dataset import reopen
 
+# The build's VoID counts of each named graph, counted again after an update.
+RECOUNT = f"""PREFIX void: <{VOID}>
+DELETE {{ GRAPH <{GRAPHS["metadata"]}> {{ ?part void:triples ?old }} }}
+INSERT {{ GRAPH <{GRAPHS["metadata"]}> {{ ?part void:triples ?n }} }}
+WHERE {{
+  GRAPH <{GRAPHS["metadata"]}> {{ ?part <{SCAD}graph> ?g ; void:triples ?old }}
+  {{ SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g }}
+}}"""
 _APPLY = (
     "import sys, pyoxigraph\n"
     "store = pyoxigraph.Store(sys.argv[1])\n"
@@ -30,6 +39,7 @@ _APPLY = (
     "    store.update(sys.stdin.read())\n"
     "except SyntaxError as exc:\n"
     "    print(exc, file=sys.stderr); sys.exit(3)\n"
+    "store.update(sys.argv[2])\n"
     "store.flush()\n"
 )
 
@@ -49,7 +59,7 @@ def apply_update(text: str) -> Response:
     shutil.copytree(current, new, ignore=shutil.ignore_patterns("LOCK"))
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _APPLY, str(new)],
+            [sys.executable, "-c", _APPLY, str(new), RECOUNT],
             input=text.encode(),
             capture_output=True,
             timeout=settings.query_timeout,

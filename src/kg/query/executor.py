@@ -1,39 +1,38 @@
-"""Isolated query execution: the one way the service runs a SPARQL query.
+"""Isolated query execution: the one way the project runs a SPARQL query.
 
-    Executor.execute(query: str, *, substitutions: dict[str, Term] | None = None,
-            accept_format: Format | str | None = None,
-            default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
-            ) -> tuple[Format, ResultStream]
+    Executor.execute(query, *, substitutions=None, accept_format=None, default_graph=None,
+                     named_graphs=None, info=None) -> tuple[Format, ResultStream]
+    Executor.select(query, **bindings) -> list[QuerySolution]   rows, for pages and checks
+    Executor.ask(query, **bindings) -> bool
+    Executor.triples(query, **bindings) -> list[Triple]         CONSTRUCT / DESCRIBE
 
-`accept_format` is a Format, a format name (`json`, `turtle`, …, see kg.mediatypes) or None for the
-form's default (SPARQL JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE); a format that does
+`accept_format` is a Format, a format name (`json`, `turtle`, …, see kg.mediatypes) or None for
+the form's default (SPARQL JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE); a format that does
 not fit the query's form raises NotAcceptable. `default_graph`/`named_graphs` are graph IRIs
-(None: the default graph is the union of the named graphs). `substitutions` bind variables to
-pyoxigraph terms (or N-Triples strings). The ResultStream is an iterator of bytes (close it if
-you stop early); `.body` holds the whole result when it is small (then it is already complete).
-Raises QueryError (syntax, with line:column), QueryRefused (update, SERVICE, LOAD) and
-QueryTimeout (stopped after the time limit). `formats_for(query)` lists the formats a query
-can be answered in, for content negotiation. In the web app, `kg.web.dataset.get_executor()`
-is the worker's executor (`app.extensions["kg_executor"]`, started before the first request).
+(None: the default graph is the union of the named graphs). `substitutions`/`bindings` bind
+variables to pyoxigraph terms (pyoxigraph's `substitutions`: never pasted into the text). The
+ResultStream is an iterator of bytes (close it if you stop early); `.body` holds the whole result
+when it is small. Raises QueryError (syntax, with line and column), QueryRefused (update,
+SERVICE, LOAD) and QueryTimeout (stopped at the time limit).
 
-How: every executor keeps a small pool of query processes (`executor_child.py`), each holding
-the store read-only. A query is sent to an idle one, the serialised result comes back in chunks
-over a pipe. pyoxigraph cannot interrupt a running query, so on timeout the process is killed
-and replaced, and the caller gets QueryTimeout while other requests go on. SERVICE and LOAD are
-refused before any process sees the text (pyoxigraph would make the outgoing request itself);
-SELECT/CONSTRUCT/DESCRIBE get a top-level LIMIT of at most `max_rows`.
+How: an executor keeps a small pool of query processes (kg.query.child), each holding the store
+read-only. A query is sent to an idle one; the serialised result comes back in frames over a pipe
+(kg.query.frames). pyoxigraph cannot interrupt a running query, so at the time limit the process
+is killed and replaced, and the caller gets QueryTimeout while other requests go on. SERVICE and
+LOAD are refused before any process sees the text (pyoxigraph would make the outgoing request
+itself); SELECT/CONSTRUCT/DESCRIBE get a top-level LIMIT of at most `max_rows` (0: no cap).
 
-Two exceptions to the isolation, both for queries that cannot run away, save the round trip
-to a query process (about 0.3 ms of CPU, a fifth of a 1.5 ms query):
-- an index lookup (`query_text.is_index_lookup`: a single triple pattern with no repeated
-  variable and nothing else, or `DESCRIBE <iri>`) runs in the calling process, since its work is
-  bounded by its capped rows (`inline_lookups=False` turns this off);
-- a query that a query process has already answered whole in under `inline_under_ms` of CPU
-  time runs in the calling process from then on: the store is read-only, so the same text over
-  the same dataset does the same work again. The first run of any query is isolated. (CPU time,
-  not elapsed time: on a busy machine a 2 ms query may take 20 ms to come back.)
-pyoxigraph releases the GIL while it evaluates, so an inline query does not hold up the
-worker's other threads.
+Two exceptions to the isolation, both for queries that cannot run away, save the round trip to a
+query process (about 0.3 ms of CPU, a fifth of a 1.5 ms query):
+- an index lookup (`text.is_index_lookup`: a single triple pattern with no repeated variable and
+  nothing else, or `DESCRIBE <iri>`) runs in the calling process, since its work is bounded by its
+  capped rows (`inline_lookups=False` turns this off);
+- a query that a query process has already answered whole in under `inline_under_ms` of CPU time
+  runs in the calling process from then on: the store is read-only, so the same text over the same
+  dataset does the same work again. The first run of any query is isolated. (CPU time, not elapsed
+  time: on a busy machine a 2 ms query may take 20 ms to come back.)
+pyoxigraph releases the GIL while it evaluates, so an inline query does not hold up the calling
+process's other threads.
 
 The processes are started by one long-lived thread: each dies with the thread that started it
 (PR_SET_PDEATHSIG), and a server's request threads come and go.
@@ -43,35 +42,43 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph
 
-from kg.errors import NotAcceptable, QueryError, QueryRefused, QueryTimeout
+from kg.errors import EngineUnavailable, NotAcceptable, QueryError, QueryRefused, QueryTimeout
 from kg.mediatypes import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
-from kg.web import executor_child, query_text
+from kg.query import child as child_module
+from kg.query import frames, text
 
-CHILD_SCRIPT = Path(__file__).with_name("executor_child.py")
 PREFETCH = 512 * 1024  # results up to this size are read whole before the caller gets them
 KNOWN_FAST_MAX = 4096  # queries remembered as fast (the set is emptied when it is full)
-_HEAD = struct.Struct(">cI")
+ROWS_FORMAT = RESULT_FORMATS[0]  # SPARQL JSON: how rows cross the pipe for select()/ask()
+TRIPLES_FORMAT = next(f for f in GRAPH_FORMATS if f.name == "ntriples")
+
+Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal
 
 
-def formats_for(query: str | query_text.QueryText) -> list[Format]:
+class Rows(list):
+    """The rows of a SELECT (pyoxigraph QuerySolutions, `row["name"]`) and their variables."""
+
+    def __init__(self, solutions: pyoxigraph.QuerySolutions):
+        super().__init__(solutions)
+        self.variables: list[str] = [v.value for v in solutions.variables]
+
+
+def formats_for(query: str | text.QueryText) -> list[Format]:
     """The formats a query's result can be written in, the default first."""
-    info = query_text.read(query) if isinstance(query, str) else query
+    info = text.read(query) if isinstance(query, str) else query
     return list(GRAPH_FORMATS) if info.is_graph else list(RESULT_FORMATS)
 
 
@@ -80,44 +87,20 @@ class _Child:
 
     def __init__(self, store_path: Path):
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", str(CHILD_SCRIPT), str(store_path)],
+            [sys.executable, "-P", "-m", child_module.__name__, str(store_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
             close_fds=True,
         )
         self.wfd = self.proc.stdin.fileno()
-        self.rfd = self.proc.stdout.fileno()
-        self.buf = bytearray()
+        self.reader = frames.FrameReader(self.proc.stdout.fileno())
 
     def send(self, request: dict) -> None:
-        payload = json.dumps(request).encode()
-        data = memoryview(struct.pack(">I", len(payload)) + payload)
-        while data:
-            data = data[os.write(self.wfd, data) :]
-
-    def _fill(self, n: int, deadline: float) -> None:
-        while len(self.buf) < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self.rfd], [], [], remaining)
-            if not ready:
-                raise TimeoutError
-            chunk = os.read(self.rfd, max(n - len(self.buf), 256 * 1024))
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
+        frames.send_request(self.wfd, request)
 
     def read_frame(self, deadline: float) -> tuple[bytes, bytes]:
-        while True:
-            self._fill(5, deadline)
-            kind, length = _HEAD.unpack_from(self.buf)
-            self._fill(5 + length, deadline)
-            payload = bytes(self.buf[5 : 5 + length])
-            del self.buf[: 5 + length]
-            if kind != b"R":  # R: the process is ready (sent once, at start)
-                return kind, payload
+        return self.reader.read(deadline)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -138,7 +121,6 @@ class ResultStream:
         self._executor, self._child, self._deadline = executor, child, deadline
         self._chunks = chunks
         self.body: bytes | None = b"".join(chunks) if child is None else None
-        self.started = time.monotonic()
         self.query_ms = 0.0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -154,9 +136,9 @@ class ResultStream:
         except (TimeoutError, EOFError, OSError) as exc:  # OSError: its executor was closed
             self._abandon()
             raise QueryTimeout("query stopped: it ran past the time limit") from exc
-        if kind == b"D":
+        if kind == frames.DATA:
             return payload
-        if kind == b"Z":
+        if kind == frames.END:
             self._executor._release(self._child)
             self._child = None
             raise StopIteration
@@ -174,10 +156,13 @@ class ResultStream:
         self._abandon()
 
     def read(self) -> bytes:
-        """The whole result (for small results and tests)."""
+        """The whole result."""
         if self.body is not None:
             return self.body
-        return b"".join(self)
+        try:
+            return b"".join(self)
+        finally:
+            self.close()
 
 
 class Executor:
@@ -204,32 +189,19 @@ class Executor:
         self._known_fast: dict[tuple, None] = {}  # requests answered whole in inline_under_ms
         self._inline_store: pyoxigraph.Store | None = None
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="kg-query-spawner")
+        self._busy = 0  # processes running a query now
+        self._busy_changed = threading.Condition()
         self.closed = False
         for _ in range(size):
             self._idle.put(self._spawn())
 
-    def _execute_inline(
-        self, request: dict, fmt: Format, started: float, deadline: float
-    ) -> ResultStream:
-        """An index lookup (query_text.is_index_lookup) runs in this process: it cannot run away
-        (its work is bounded by its capped rows), so it skips the round trip to a query process."""
-        if self._inline_store is None:
-            with self._lock:
-                if self._inline_store is None:
-                    self._inline_store = pyoxigraph.Store.read_only(str(self.store_path))
-        try:
-            results = self._inline_store.query(request["q"], **executor_child.query_kwargs(request))
-            if isinstance(results, pyoxigraph.QueryTriples):
-                body = results.serialize(format=fmt.rdf)
-            else:
-                body = results.serialize(format=fmt.results)
-        except SyntaxError as exc:
-            raise QueryError(str(exc)) from exc
-        except (OSError, ValueError, TypeError) as exc:
-            raise QueryError(f"query failed: {exc}") from exc
-        stream = ResultStream(self, None, [body], deadline)
-        stream.query_ms = (time.monotonic() - started) * 1000
-        return stream
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- the pool ------------------------------------------------------------------------------
 
     def _spawn(self) -> _Child:
         child = self._spawner.submit(_Child, self.store_path).result()
@@ -237,10 +209,40 @@ class Executor:
             self._all.add(child)
         return child
 
+    def _take(self) -> _Child:
+        if self.closed:
+            raise EngineUnavailable(
+                "this build's query processes are stopped (a newer build is served)"
+            )
+        try:
+            child = self._idle.get(timeout=self.timeout)
+        except queue.Empty as exc:
+            raise QueryTimeout(
+                f"no query process became free within {self.timeout:g} s: the service is busy"
+            ) from exc
+        self._count_busy(+1)
+        return child
+
+    def _count_busy(self, change: int) -> None:
+        with self._busy_changed:
+            self._busy += change
+            self._busy_changed.notify_all()
+
+    def busy(self) -> int:
+        """How many query processes are running a query now."""
+        return self._busy
+
+    def wait_until_busy(self, count: int, timeout: float) -> bool:
+        """Block until `count` query processes run a query (False if `timeout` passes first)."""
+        with self._busy_changed:
+            return self._busy_changed.wait_for(lambda: self._busy >= count, timeout)
+
     def _release(self, child: _Child) -> None:
+        self._count_busy(-1)
         self._idle.put(child)
 
     def _replace(self, child: _Child) -> None:
+        self._count_busy(-1)
         with self._lock:
             self._all.discard(child)
         child.kill()
@@ -260,17 +262,20 @@ class Executor:
         with self._lock:
             return [c.proc.pid for c in self._all]
 
+    # --- running -------------------------------------------------------------------------------
+
     def execute(
         self,
         query: str,
         *,
-        substitutions: dict[str, Any] | None = None,
+        substitutions: Mapping[str, Any] | None = None,
         accept_format: Format | str | None = None,
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
-        info: query_text.QueryText | None = None,
+        info: text.QueryText | None = None,
+        isolate: bool = False,
     ) -> tuple[Format, ResultStream]:
-        info = info or query_text.read(query)
+        info = info or text.read(query)
         check_allowed(info)
         fmt = _pick_format(info, accept_format)
         request = {
@@ -284,36 +289,31 @@ class Executor:
         started = time.monotonic()
         deadline = started + self.timeout
         known = _request_key(request)
-        if (info.lookup and self.inline_lookups) or known in self._known_fast:
+        if not isolate and ((info.lookup and self.inline_lookups) or known in self._known_fast):
             return fmt, self._execute_inline(request, fmt, started, deadline)
-        try:
-            child = self._idle.get(timeout=self.timeout)
-        except queue.Empty as exc:
-            raise QueryTimeout(
-                f"no query process became free within {self.timeout:g} s: the service is busy"
-            ) from exc
+        child = self._take()
         try:
             child.send(request)
             kind, payload = child.read_frame(deadline)
-            if kind == b"E":
+            if kind == frames.ERROR:
                 error = json.loads(payload)
                 if error.get("kind") == "syntax" and request["q"] != query:
                     # Report the position in the text the client sent, not in the capped one.
                     child.send(dict(request, q=query, parse_only=True))
                     kind, payload = child.read_frame(deadline)
-                    if kind == b"E":
+                    if kind == frames.ERROR:
                         error = json.loads(payload)
-                    elif kind == b"H":
-                        child.read_frame(deadline)  # Z
+                    elif kind == frames.HEAD:
+                        child.read_frame(deadline)  # END
                 self._release(child)
                 raise _error(error)
             chunks, size = [], 0
             while size < PREFETCH:
                 kind, payload = child.read_frame(deadline)
-                if kind == b"D":
+                if kind == frames.DATA:
                     chunks.append(payload)
                     size += len(payload)
-                elif kind == b"Z":
+                elif kind == frames.END:
                     self._release(child)
                     stream = ResultStream(self, None, chunks, deadline)
                     stream.query_ms = (time.monotonic() - started) * 1000
@@ -327,22 +327,64 @@ class Executor:
             self._replace(child)
             if isinstance(exc, TimeoutError):
                 raise QueryTimeout(
-                    f"query stopped after {self.timeout:g} s (the service's time limit); "
+                    f"query stopped after {self.timeout:g} s (the time limit); "
                     "narrow it with more specific patterns or a LIMIT"
                 ) from exc
-            raise QueryError("the query process ended unexpectedly") from exc
+            raise EngineUnavailable("the query process ended unexpectedly") from exc
         stream = ResultStream(self, child, chunks, deadline)
         stream.query_ms = (time.monotonic() - started) * 1000
         return fmt, stream
+
+    def _execute_inline(
+        self, request: dict, fmt: Format, started: float, deadline: float
+    ) -> ResultStream:
+        """Run a query that cannot run away in this process (see the module docstring)."""
+        if self._inline_store is None:
+            with self._lock:
+                if self._inline_store is None:
+                    self._inline_store = pyoxigraph.Store.read_only(str(self.store_path))
+        try:
+            results = self._inline_store.query(request["q"], **child_module.query_kwargs(request))
+            if isinstance(results, pyoxigraph.QueryTriples):
+                body = results.serialize(format=fmt.rdf)
+            else:
+                body = results.serialize(format=fmt.results)
+        except SyntaxError as exc:
+            raise QueryError.from_syntax(str(exc)) from exc
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {exc}") from exc
+        stream = ResultStream(self, None, [body], deadline)
+        stream.query_ms = (time.monotonic() - started) * 1000
+        return stream
 
     def _remember_fast(self, key: tuple) -> None:
         if len(self._known_fast) >= KNOWN_FAST_MAX:
             self._known_fast.clear()
         self._known_fast[key] = None
 
+    def probe(self) -> None:
+        """Run a trivial query in a query process (never inline): are the processes alive?"""
+        self.execute("ASK {}", isolate=True)[1].read()
+
+    # --- rows, for the project's own queries (pages, checks, descriptions) ---------------------
+
+    def select(self, query: str, **bindings: Term) -> Rows:
+        """The rows of a SELECT, with `bindings` substituted (each must be projected)."""
+        _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
+        return Rows(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
+
+    def ask(self, query: str, **bindings: Term) -> bool:
+        _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
+        return bool(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
+
+    def triples(self, query: str, **bindings: Term) -> list[pyoxigraph.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE, in the order the store gives them."""
+        _, stream = self.execute(query, substitutions=bindings, accept_format=TRIPLES_FORMAT)
+        return list(pyoxigraph.parse(stream.read(), format=TRIPLES_FORMAT.rdf))
+
 
 def _cpu_ms(end_frame: bytes) -> float:
-    """The CPU time a query process reports for a query in its Z frame (inf if it does not)."""
+    """The CPU time a query process reports for a query in its END frame (inf if it does not)."""
     try:
         return float(json.loads(end_frame)["cpu_ms"])
     except (ValueError, KeyError, TypeError):
@@ -362,20 +404,17 @@ def _request_key(request: dict) -> tuple:
     )
 
 
-def check_allowed(info: query_text.QueryText) -> None:
+def check_allowed(info: text.QueryText) -> None:
     """Refuse what must not reach the store: updates, SERVICE and LOAD (outgoing requests)."""
     if info.calls_out:
         raise QueryRefused(
-            "SERVICE (federated query) and LOAD are not allowed: this service makes no outgoing "
-            "requests"
+            "SERVICE (federated query) and LOAD are not allowed: no outgoing requests are made"
         )
     if info.form == "UPDATE":
-        raise QueryRefused(
-            "SPARQL Update is not accepted at the query endpoint: the graph is read-only"
-        )
+        raise QueryRefused("SPARQL Update is not accepted here: the graph is read-only")
 
 
-def _pick_format(info: query_text.QueryText, accept_format: Format | str | None) -> Format:
+def _pick_format(info: text.QueryText, accept_format: Format | str | None) -> Format:
     offered = formats_for(info)
     if accept_format is None:
         return offered[0]
@@ -389,15 +428,19 @@ def _pick_format(info: query_text.QueryText, accept_format: Format | str | None)
 
 def _error(payload: dict) -> QueryError:
     message = payload.get("message", "query failed")
+    if payload.get("kind") == "syntax":
+        return QueryError.from_syntax(message)
     return QueryError(message)
 
 
-def from_settings(settings: Any, store_path: Path | None = None) -> Executor:
-    """An executor sized for a worker: one query process per thread unless set otherwise."""
-    size = settings.query_processes or max(1, settings.threads)
+def from_settings(
+    settings: Any, store_path: Path | None = None, size: int | None = None
+) -> Executor:
+    """An executor with the service's limits, sized for a worker: one query process per thread
+    unless set otherwise."""
     return Executor(
         store_path or settings.store,
-        size=size,
+        size=size or settings.query_processes or max(1, settings.threads),
         timeout=settings.query_timeout,
         max_rows=settings.max_rows,
         inline_under_ms=settings.inline_under_ms,

@@ -7,12 +7,12 @@ import time
 
 import pyoxigraph
 import pytest
+from conftest import triples_per_graph
 from pyoxigraph import NamedNode, Variable
 
 from kg import vocab
 from kg.errors import NotAcceptable, QueryError, QueryRefused, QueryTimeout
-from kg.web import query_text
-from kg.web.executor import PREFETCH, Executor
+from kg.query.executor import PREFETCH, Executor
 
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DATASET = f"<{vocab.SCAD}dataset>"
@@ -92,26 +92,21 @@ def test_dataset_parameters(executor, built):
         "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=[ontology]
     )
     count = int(rows(stream.read())[0]["n"].value)
-    assert count == built_counts(built)[ontology]
+    assert count == triples_per_graph(built.store_path)[ontology]
     _, stream = executor.execute(
         "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=[ontology]
     )
     assert [r["g"].value for r in rows(stream.read())] == [ontology]
 
 
-def built_counts(built) -> dict[str, int]:
-    from kg.store import open_read_only, triple_counts
-
-    return triple_counts(open_read_only(built.store_path))
-
-
 def test_syntax_error_has_line_and_column_of_the_text_sent(executor):
     with pytest.raises(QueryError) as err:
-        executor.execute("SELECT * WHERE {\n  ?s ?p ?o\n")
-    assert "error at 3:1" in str(err.value) or "error at 2:" in str(err.value)
+        executor.execute("SELECT * WHERE {\n  ?s ?p ?o\n")  # capped: LIMIT added at the end
+    assert (err.value.line, err.value.column) in ((3, 1), (4, 1))
+    assert f"line {err.value.line}, column {err.value.column}" in str(err.value)
     with pytest.raises(QueryError) as err:
         executor.execute("SELECT * WHERE { ?s ?p }")
-    assert "error at 1:" in str(err.value)
+    assert (err.value.line, err.value.column) == (1, 25)
 
 
 @pytest.mark.parametrize(
@@ -171,7 +166,7 @@ def test_runaway_query_is_stopped_and_others_go_on(executor):
 
     thread = threading.Thread(target=runaway)
     thread.start()
-    time.sleep(0.3)
+    assert executor.wait_until_busy(1, timeout=5)  # the runaway holds one process
     started = time.monotonic()
     _, stream = executor.execute("ASK { ?s ?p ?o }")  # the pool's other process answers
     assert stream.read().endswith(b"true}")
@@ -205,21 +200,6 @@ def test_large_results_stream_in_chunks(built):
         ex.close()
 
 
-def test_query_text_reading():
-    info = query_text.read("PREFIX a: <http://x/>\nselect * { ?s ?p ?o } VALUES ?s { a:b }")
-    assert info.form == "SELECT" and not info.calls_out and info.values_at is not None
-    capped = info.capped(10)
-    assert "LIMIT 10" in capped and capped.index("LIMIT 10") < capped.index("VALUES")
-    assert query_text.read("SELECT * {?s ?p ?o} LIMIT 5").capped(10).endswith("LIMIT 5")
-    assert query_text.read("SELECT * {?s ?p ?o} LIMIT 50").capped(10).endswith("LIMIT 10")
-    assert query_text.read("SELECT * { { SELECT * {?s ?p ?o} LIMIT 50 } }").limit is None
-    assert query_text.read("ASK {}").capped(10) == "ASK {}"
-    assert query_text.read("SELECT (RAND() AS ?r) {}").volatile
-    assert query_text.read("CONSTRUCT WHERE { ?s ?p ?o }").is_graph
-    with pytest.raises(QueryError):
-        query_text.read("hello")
-
-
 def test_index_lookups_run_inline_while_the_pool_is_busy(built):
     ex = Executor(built.store_path, size=1, timeout=2.0, max_rows=100)
     try:
@@ -227,7 +207,7 @@ def test_index_lookups_run_inline_while_the_pool_is_busy(built):
             target=lambda: pytest.raises(QueryTimeout, ex.execute, CROSS_PRODUCT)
         )
         thread.start()
-        time.sleep(0.3)  # the only query process is busy with the cross product
+        assert ex.wait_until_busy(1, timeout=5)  # the only query process runs the cross product
         started = time.monotonic()
         _, stream = ex.execute(f"SELECT ?p ?o WHERE {{ {DATASET} ?p ?o }}")
         assert len(rows(stream.read())) > 5
@@ -245,14 +225,18 @@ def test_a_query_once_answered_fast_runs_inline_after(built):
     query = "SELECT ?type (COUNT(?s) AS ?n) WHERE { ?s a ?type } GROUP BY ?type"
 
     def seconds_while_busy(ex: Executor, text: str) -> float:
-        """How long `text` takes while the only query process runs a cross product."""
+        """How long `text` takes while the only query process runs a cross product (answered,
+        or given up at the time limit waiting for the process)."""
         busy = threading.Thread(
             target=lambda: pytest.raises(QueryTimeout, ex.execute, CROSS_PRODUCT)
         )
         busy.start()
-        time.sleep(0.3)
+        assert ex.wait_until_busy(1, timeout=5)
         started = time.monotonic()
-        assert len(rows(ex.execute(text)[1].read())) > 2
+        try:
+            assert len(rows(ex.execute(text)[1].read())) > 2
+        except QueryTimeout as exc:
+            assert "no query process became free" in str(exc)
         took = time.monotonic() - started
         busy.join(10)
         return took
