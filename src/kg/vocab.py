@@ -27,6 +27,7 @@ PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "fabio": "http://purl.org/spar/fabio/",
+    "cito": "http://purl.org/spar/cito/",
     "biolink": "https://w3id.org/biolink/vocab/",
 }
 

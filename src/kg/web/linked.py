@@ -77,15 +77,18 @@ SELECT ?o ?m ?value ?lower ?upper ?li ?ui ?approx ?unit ?fu ?fuu WHERE {
   OPTIONAL { ?o scad:followUpUnit/rdfs:label ?fuu FILTER(LANGMATCHES(LANG(?fuu), ?lang)) }
 } ORDER BY ?o
 """
+# Who asserts a statement (the article) and which works it is credited to.
 SOURCES_OF = """
 PREFIX scad: <https://w3id.org/scad/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?src (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?doi) WHERE {
-  ?stmt scad:source ?src .
+SELECT ?role ?src (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?doi) WHERE {
+  VALUES ?role { scad:assertedBy scad:source }
+  ?stmt ?role ?src .
   OPTIONAL { ?src rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), ?lang)) }
   OPTIONAL { ?src scad:doi ?d }
-} GROUP BY ?src ORDER BY ?src
+} GROUP BY ?role ?src ORDER BY ?role ?src
 """
+ASSERTED_BY = NamedNode(SCAD + "assertedBy")
 
 
 def select(store: Store, text: str, **terms: NamedNode | Literal):
@@ -178,7 +181,8 @@ class StatementView:
     summary: str
     locator: str
     numbers: list[str] = field(default_factory=list)
-    sources: list[Link] = field(default_factory=list)
+    asserted_by: list[Link] = field(default_factory=list)
+    sources: list[Link] = field(default_factory=list)  # the works it is credited to
 
 
 class Labeller:
@@ -259,7 +263,7 @@ def statements_about(store: Store, node: NamedNode, names: Labeller) -> list[Sta
             if row["doi"] is not None:
                 link.title = f"doi:{row['doi'].value}"
                 link.href, link.external = f"https://doi.org/{row['doi'].value}", True
-            view.sources.append(link)
+            (view.asserted_by if row["role"] == ASSERTED_BY else view.sources).append(link)
     return list(views.values())
 
 
