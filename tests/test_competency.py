@@ -46,6 +46,7 @@ def test_cq01_therapies_by_kind(run_query, store):
         "cyclophosphamide",
         "tocilizumab",
         "ifn-gamma",
+        "non-myeloablative-cyclophosphamide",  # a drug regimen: cyclophosphamide alone
     ):
         assert group[drug] == "drug", drug
     for herb in ("silibinin", "curcumin"):
