@@ -36,14 +36,14 @@ SOURCES = ROOT / "ontology"
 QUERIES = ROOT / "queries"
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots and other files a person may look at
 
-# The mechanisms the review gives for MSCT (competency question CQ05), as scad: local names.
+# The mechanisms the article gives for MSCT (competency question CQ05), as scad: local names.
+# (Anti-proliferation is a strategy of the stem-cell trials of [4], not an MSCT mechanism.)
 MSCT_MECHANISMS = {
     "immunomodulation",
     "immune-tolerance-induction",
     "correcting-immune-imbalance",
     "tissue-repair",
     "anti-infection",
-    "anti-proliferation",
 }
 
 # Every dated event of the review, with the precision the review gives: (date, precision).
@@ -53,7 +53,7 @@ TIMELINE = [
     ("1997", "year"),
     ("2007", "year"),
     ("2022", "year"),
-    ("2023", "year"),
+    ("2024-10", "month"),  # the EULAR recommendations' "2023 update", published October 2024
     ("2024-12", "month"),
     ("2025-01", "month"),
     ("2025-07", "month"),

@@ -22,7 +22,7 @@ from kg.reason import reason
 from kg.sources import read_sources
 from kg.store import rdflib_quads, write_store
 from kg.validate import validate
-from kg.vocab import GRAPHS, PREFIXES, SCAD
+from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
 
 T = TypeVar("T")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
@@ -65,9 +65,9 @@ def metadata_graph(parts: dict[str, rdflib.Graph], digest: str) -> rdflib.Graph:
     g.add((dataset, RDFS.label, Literal("干细胞治疗自身免疫病知识图谱", lang="zh")))
     g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     g.add((dataset, OWL.versionInfo, Literal(__version__)))
-    g.add(
-        (dataset, DCTERMS.source, URIRef("https://doi.org/10.3760/cma.j.cn141217-20250204-00032"))
-    )
+    # The dataset's source is the one the ontology header names: the article it is curated from.
+    for source in parts["ontology"].objects(URIRef(ONTOLOGY_IRI), DCTERMS.source):
+        g.add((dataset, DCTERMS.source, source))
     g.add((dataset, VOID.uriSpace, Literal(SCAD)))
     g.add((dataset, SCADNS.sourceDigest, Literal(digest)))
     union = rdflib.Graph()

@@ -245,7 +245,7 @@ def evidence_dot(graph: rdflib.Graph) -> str:
     lines = [
         "digraph evidence {",
         f'  graph [rankdir=LR, fontname="{FONT}", nodesep=0.3, ranksep=2.2, '
-        'label="SCAD evidence map: therapy → disease, with the review\'s numbers", '
+        'label="SCAD evidence map: therapy → disease, with the article\'s numbers", '
         "labelloc=t, fontsize=16];",
         f'  node [fontname="{FONT}", fontsize=11, style=filled];',
         f'  edge [fontname="{FONT}", fontsize=9];',

@@ -41,6 +41,7 @@ from kg.vocab import GRAPHS, ONTOLOGY_IRI, SCAD
 
 NP = rdflib.Namespace(vocab.NANOPUB)
 PROV = rdflib.Namespace(vocab.PROV)
+CITO = rdflib.Namespace(vocab.CITO)
 DCTERMS = rdflib.Namespace(vocab.DCTERMS)
 SCADNS = rdflib.Namespace(vocab.SCAD)
 NANOPUB_BASE = SCAD + "np/"
@@ -48,6 +49,7 @@ LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DATASET = URIRef(SCAD + "dataset")
 # What a statement says goes into the assertion graph; where it comes from, into provenance.
 PROVENANCE_PREDICATES = {
+    SCADNS.assertedBy,
     SCADNS.source,
     SCADNS.locator,
     SCADNS.evidenceType,
@@ -132,8 +134,14 @@ def nanopublications(parts: dict[str, rdflib.Graph]) -> dict[str, rdflib.Graph]:
         g_head.add((np_iri, NP.hasPublicationInfo, pubinfo))
         for s, p, o in _closure(statements, stmt, {SCADNS.outcome}):
             (g_prov if s == stmt and p in PROVENANCE_PREDICATES else g_assert).add((s, p, o))
+        # Asserted by the article the graph is curated from; credited to the work it names.
+        for document in statements.objects(stmt, SCADNS.assertedBy):
+            g_prov.add((assertion, PROV.wasDerivedFrom, document))
+            for p in (RDFS.label, SCADNS.issuedBy):
+                for o in statements.objects(document, p):
+                    g_prov.add((document, p, o))
         for source in statements.objects(stmt, SCADNS.source):
-            g_prov.add((assertion, PROV.wasDerivedFrom, source))
+            g_prov.add((assertion, CITO.citesAsEvidence, source))
             for doi in statements.objects(source, SCADNS.doi):
                 g_prov.add((source, SCADNS.doi, doi))
         for locator in statements.objects(stmt, SCADNS.locator):
@@ -174,6 +182,15 @@ def release_note(report: ReleaseReport, sums: dict[str, str]) -> str:
         f"Ontology `{ONTOLOGY_IRI}`, version IRI `{ONTOLOGY_IRI}/{__version__}`; "
         "licence CC BY 4.0. Open `scad.owl` in Protégé (File > Open); every other file is the "
         "same graph in another form. Each file is reproducible byte for byte from the same sources.",
+        "",
+        "## Source",
+        "",
+        "Curated from a Chinese web article on stem-cell therapy for autoimmune disease, "
+        "republished by a stem-cell company (Hangi Stem Cells), that builds on Sun Lingyun's 2025 "
+        "review (its reference [1]) and adds two more reviews, Jasim et al. 2022 [2] and Chen Y et "
+        "al. 2025 [4]. Every statement is asserted by that article (`scad:assertedBy`) and credited "
+        "to the work the article names for it (`scad:source`); each nanopublication's provenance "
+        "graph says both.",
         "",
         "## Counts",
         "",

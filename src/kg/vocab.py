@@ -24,6 +24,7 @@ OBO = "http://purl.obolibrary.org/obo/"
 VOID = "http://rdfs.org/ns/void#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FABIO = "http://purl.org/spar/fabio/"
+CITO = "http://purl.org/spar/cito/"
 BIOLINK = "https://w3id.org/biolink/vocab/"
 SHACL = "http://www.w3.org/ns/shacl#"
 FORMATS = "http://www.w3.org/ns/formats/"  # W3C's IRIs of media formats
@@ -51,6 +52,7 @@ PREFIXES: dict[str, str] = {
     "void": VOID,
     "sd": SD,
     "fabio": FABIO,
+    "cito": CITO,
     "biolink": BIOLINK,
 }
 

@@ -101,13 +101,15 @@ WHERE {{
   OPTIONAL {{ ?o scad:followUpUnit/rdfs:label ?fuu FILTER(LANGMATCHES(LANG(?fuu), ?lang)) }}
 }} ORDER BY ?stmt ?o"""
 )
+# Who asserts each statement (the article) and which works it is credited to (scad:source).
 SOURCES = (
     PROLOGUE
-    + """SELECT ?stmt ?src ?label ?doi WHERE {{
+    + """SELECT ?stmt ?role ?src ?label ?doi WHERE {{
   VALUES ?stmt {{ {statements} }}
-  ?stmt scad:source ?src .
+  VALUES ?role {{ scad:assertedBy scad:source }}
+  ?stmt ?role ?src .
   OPTIONAL {{ ?src rdfs:label ?label }} OPTIONAL {{ ?src scad:doi ?doi }}
-}} ORDER BY ?stmt ?src"""
+}} ORDER BY ?stmt ?role ?src"""
 )
 INCOMING = (
     PROLOGUE
@@ -121,6 +123,7 @@ TERM_KINDS = {
     OWL + k for k in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")
 }
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+ASSERTED_BY, CREDITED_TO = SCAD + "assertedBy", SCAD + "source"
 TEXTS = {
     RDFS + "label": "labels",
     SKOS + "definition": "definitions",
@@ -189,7 +192,8 @@ class StatementView:
     summary: str
     locator: str
     numbers: list[str] = field(default_factory=list)
-    sources: list[Link] = field(default_factory=list)
+    asserted_by: list[Link] = field(default_factory=list)
+    sources: list[Link] = field(default_factory=list)  # the works it is credited to
 
 
 @dataclass
@@ -271,11 +275,11 @@ def statements_about(
         return []
     ordered = [views[k] for k in sorted(views)]
     numbers = outcome_texts(engine, list(views), lang)
-    sources: dict[str, dict[str, Link]] = {}
+    sources: dict[tuple[str, str], dict[str, Link]] = {}
     source_labels: dict[str, dict[str, str]] = {}
     for row in engine.select(SOURCES.format(statements=_values(list(views)))):
         _add_label(source_labels, row["src"].value, row["label"])
-        link = sources.setdefault(row["stmt"].value, {}).setdefault(
+        link = sources.setdefault((row["stmt"].value, row["role"].value), {}).setdefault(
             row["src"].value, link_to(row["src"])
         )
         if row["doi"] is not None:
@@ -285,9 +289,10 @@ def statements_about(
         view.link.text = _pick(labels.get(view.iri, {}), lang, view.link.text)
         view.roles = [_pick(labels.get(r, {}), lang, curie(r)) for r in view.roles]
         view.numbers = numbers.get(view.iri, [])
-        for iri, link in sources.get(view.iri, {}).items():
-            link.text = _pick(source_labels.get(iri, {}), lang, link.text)
-            view.sources.append(link)
+        for role, found in ((ASSERTED_BY, view.asserted_by), (CREDITED_TO, view.sources)):
+            for iri, link in sources.get((view.iri, role), {}).items():
+                link.text = _pick(source_labels.get(iri, {}), lang, link.text)
+                found.append(link)
     return ordered
 
 
