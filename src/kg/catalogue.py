@@ -18,6 +18,7 @@ integers here, are written into the text as a solution modifier (SPARQL cannot b
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 import threading
 from collections.abc import Mapping
@@ -354,6 +355,10 @@ class Catalogue:
             if error.path.stem == name:
                 raise error
         raise UnknownQuery(name)
+
+    def version(self) -> str:
+        """Changes whenever a query file is added, removed or edited (part of the API's ETags)."""
+        return hashlib.blake2b(repr(self._current()).encode(), digest_size=8).hexdigest()
 
     def has_file(self, name: str) -> bool:
         """Whether `name` names a query file of the folder (its header not yet read)."""

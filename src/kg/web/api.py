@@ -21,6 +21,7 @@ from kg import __version__
 from kg import catalogue as cat
 from kg.mediatypes import HTML, JSON, RESULT_FORMATS, Format, choose
 from kg.vocab import PREFIXES, curie, expand
+from kg.web.conditional import cached
 from kg.web.dataset import get_catalogue, get_executor
 
 bp = Blueprint("api", __name__)
@@ -58,6 +59,7 @@ def pick_format(offered: list[Format]) -> Format:
 
 
 @bp.get("/queries")
+@cached
 def list_queries() -> Response:
     fmt = pick_format([JSON, HTML])
     catalogue = get_catalogue()
@@ -88,12 +90,14 @@ def list_queries() -> Response:
 
 
 @bp.get("/queries/<name>.rq")
+@cached
 def query_text(name: str) -> Response:
     query = get_catalogue().get(name)
     return Response(query.text, mimetype="application/sparql-query")
 
 
 @bp.get("/queries/<name>")
+@cached
 def run_query(name: str) -> Response:
     if name.endswith(".rq"):
         return query_text(name[:-3])
@@ -148,6 +152,7 @@ def _page_links(call: cat.Call, count: int) -> dict[str, str | None]:
 
 
 @bp.get("/openapi.json")
+@cached
 def openapi() -> Response:
     doc = openapi_document(
         get_catalogue().queries(), get_executor(), current_app.config["KG"].max_rows
@@ -158,6 +163,7 @@ def openapi() -> Response:
 
 
 @bp.get("/api")
+@cached
 def api_page() -> Response:
     doc = openapi_document(
         get_catalogue().queries(), get_executor(), current_app.config["KG"].max_rows

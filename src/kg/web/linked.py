@@ -40,6 +40,7 @@ from kg.mediatypes import HTML, TRIPLE_FORMATS, Format, by_name, choose
 from kg.pictures import OutcomeNumbers
 from kg.query.executor import Executor
 from kg.vocab import OWL, RDFS, SCAD, SKOS, curie
+from kg.web.conditional import cached
 from kg.web.dataset import get_executor
 
 bp = Blueprint("linked", __name__)
@@ -367,6 +368,7 @@ def namespace() -> Response:
 
 
 @bp.get("/scad/<path:local>")
+@cached
 def resolve(local: str) -> Response:
     fmt = choose(OFFERED, request.args.get("format"), request.headers.get("Accept"))
     try:
@@ -401,11 +403,13 @@ def _page_number(raw: str | None) -> int:
 
 
 @bp.get("/ontology/")
+@cached
 def ontology_index() -> Response:
     return ontology_page("index.html")
 
 
 @bp.get("/ontology/<name>")
+@cached
 def ontology_page(name: str) -> Response:
     folder = output_folder() / "ontology"
     filename = name if name.endswith(".html") else f"{name}.html"
@@ -417,6 +421,7 @@ def ontology_page(name: str) -> Response:
 
 
 @bp.get("/pictures/")
+@cached
 def pictures_index() -> Response:
     folder = output_folder() / "pictures"
     names = sorted(p.stem for p in folder.glob("*.svg")) if folder.is_dir() else []
@@ -427,6 +432,7 @@ def pictures_index() -> Response:
 
 
 @bp.get("/pictures/<name>")
+@cached
 def picture(name: str) -> Response:
     folder = output_folder() / "pictures"
     if not (folder / name).is_file() or not name.endswith((".svg", ".png", ".dot")):
@@ -436,5 +442,6 @@ def picture(name: str) -> Response:
 
 
 @bp.get("/context.jsonld")
+@cached
 def context() -> Response:
     return Response(ex.context_document(), mimetype="application/ld+json")

@@ -12,6 +12,7 @@ from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Triple
 from kg import __version__
 from kg.mediatypes import GRAPH_FORMATS, QUAD_FORMATS, RESULT_FORMATS, Format, choose
 from kg.vocab import DATASET, DCTERMS, GRAPHS, PREFIXES, RDF, RDFS, SD, VOID, XSD
+from kg.web.conditional import cached
 from kg.web.dataset import served
 
 bp = Blueprint("service_description", __name__)
@@ -140,6 +141,7 @@ def void_triples() -> list[Triple]:
 
 @bp.get("/void")
 @bp.get("/.well-known/void")
+@cached
 def void() -> Response:
     triples = list(void_triples())
     ds = _n(DATASET)

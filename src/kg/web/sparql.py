@@ -11,7 +11,6 @@ per-request machinery; everything else, errors included, goes through the Flask 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 from urllib.parse import parse_qs
@@ -25,6 +24,7 @@ from kg.negotiation import accepts_explicitly
 from kg.query import text as query_text
 from kg.query.executor import ResultStream, formats_for
 from kg.web import cors
+from kg.web.conditional import etag_of, matches
 from kg.web.dataset import Served, served
 from kg.web.service_description import service_description
 from kg.web.update import apply_update
@@ -140,10 +140,6 @@ def sparql() -> Response:
     return Response(body, status, headers, direct_passthrough=True)
 
 
-def etag_of(key: tuple) -> str:
-    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'
-
-
 def answer(
     build: Served,
     max_age: int,
@@ -162,7 +158,7 @@ def answer(
         etag = etag_of(key)
         headers.append(("ETag", etag))
         headers.append(("Cache-Control", f"public, max-age={max_age}"))
-        if if_none_match and etag in _tags(if_none_match):
+        if matches(if_none_match, etag):
             return 304, headers, b""
         body = build.cache.get(key)
         if body is not None:
@@ -183,10 +179,6 @@ def answer(
             return 200, headers, build.cache.recording(key, stream)
         build.cache.put(key, stream.body)
     return 200, headers, stream.body if stream.body is not None else stream
-
-
-def _tags(value: str) -> set[str]:
-    return {v.strip().removeprefix("W/") for v in value.split(",")}
 
 
 class FastPath:
