@@ -250,7 +250,7 @@ def test_schemathesis_finds_no_server_errors(app):
     """Property-based calls of every operation of /openapi.json: none may answer 5xx."""
     api_schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == len(list(QUERIES.glob("*.rq"))) + 2
+    assert len(operations) == len(list(QUERIES.glob("*.rq"))) + 3  # + catalogue, text, values
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -308,3 +308,30 @@ def test_readme_examples_work_against_a_running_service(server, capsys):
         check=True,
     ).stdout
     assert "系统性红斑狼疮" in out
+
+
+def test_lookup_of_a_class_members_by_label(client):
+    reply = client.get("/values?class=scad:Disease&q=LUPUS")
+    assert reply.status_code == 200
+    found = {v["curie"] for v in reply.get_json()["values"]}
+    assert found == {"scad:sle", "scad:lupus-nephritis"}
+    chinese = client.get("/values", query_string={"class": "scad:Disease", "q": "狼疮"})
+    assert {v["curie"] for v in chinese.get_json()["values"]} == found
+    assert len(client.get("/values?class=scad:Disease&limit=2").get_json()["values"]) == 2
+    assert client.get("/values").get_json()["parameter"] == "class"
+    assert client.get("/values?class=scad:Disease&limit=0").get_json()["parameter"] == "limit"
+
+
+def test_openapi_points_to_the_lookup_when_the_values_are_many(settings, monkeypatch):
+    from conftest import app_for
+
+    from kg.web import api
+
+    monkeypatch.setattr(api, "ENUM_MAX", 3)
+    with app_for(settings) as app:
+        doc = app.test_client().get("/openapi.json").get_json()
+    operation = doc["paths"]["/queries/mechanisms-by-therapy"]["get"]
+    therapy = next(p for p in operation["parameters"] if p["name"] == "therapy")["schema"]
+    assert "enum" not in therapy and therapy["x-class"] == "scad:Intervention"
+    assert therapy["x-lookup"] == "/values?class=scad%3AIntervention&q="
+    assert "/values" in doc["paths"]

@@ -416,12 +416,19 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
 
 
 _MEMBER_ASK = f"PREFIX rdfs: <{RDFS}>\nASK {{ ?value a/rdfs:subClassOf* ?class }}"
+_SOME_MEMBERS = (
+    f"PREFIX rdfs: <{RDFS}>\n"
+    "SELECT DISTINCT ?class ?value WHERE {{ ?value a/rdfs:subClassOf* ?class . FILTER(isIRI(?value)) }}"
+    " LIMIT {limit:d}"
+)
 _MEMBERS = (
     f"PREFIX rdfs: <{RDFS}>\n"
-    "SELECT ?class ?value (SAMPLE(?l) AS ?label) WHERE {{\n"
+    "SELECT ?class ?q ?value (SAMPLE(?l) AS ?label) WHERE {{\n"
     "  ?value a/rdfs:subClassOf* ?class . FILTER(isIRI(?value))\n"
     '  OPTIONAL {{ ?value rdfs:label ?l FILTER(LANG(?l) = "en") }}\n'
-    "}} GROUP BY ?class ?value ORDER BY STR(?value) LIMIT {limit:d}"
+    "  OPTIONAL {{ ?value rdfs:label ?any }}\n"
+    "  FILTER(CONTAINS(LCASE(STR(COALESCE(?any, ?value))), LCASE(?q)))\n"
+    "}} GROUP BY ?class ?q ?value ORDER BY LCASE(STR(COALESCE(SAMPLE(?l), ?value))) LIMIT {limit:d}"
 )
 
 
@@ -429,20 +436,31 @@ def is_member(engine: Executor, value: NamedNode, of_class: str) -> bool:
     return engine.ask(_MEMBER_ASK, value=value, **{"class": NamedNode(of_class)})
 
 
+def members(
+    engine: Executor, of_class: str, text: str = "", at_most: int = 100
+) -> list[tuple[str, str]]:
+    """(IRI, English label) of members of a class whose label (any language) or IRI contains
+    `text`, in label order, `at_most` of them."""
+    rows = engine.select(
+        _MEMBERS.format(limit=at_most), q=Literal(text), **{"class": NamedNode(of_class)}
+    )
+    return [(r["value"].value, r["label"].value if r["label"] else "") for r in rows]
+
+
 def allowed_values(
     engine: Executor, param: Parameter, at_most: int
 ) -> list[tuple[str, str]] | None:
     """(IRI, English label) of every member of an `iri` parameter's class, lang's tags; [] for
-    the other types; None when there are more than `at_most` (then they are not listed)."""
+    the other types; None when there are more than `at_most` (then they are not listed: see the
+    lookup route /values)."""
     if param.type == "lang":
         return [(tag, tag) for tag in LANGUAGES]
     if param.type != "iri" or not param.of_class:
         return []
-    text = _MEMBERS.format(limit=at_most + 1)
-    rows = engine.select(text, **{"class": NamedNode(param.of_class)})
-    if len(rows) > at_most:
+    of_class = {"class": NamedNode(param.of_class)}
+    if len(engine.select(_SOME_MEMBERS.format(limit=at_most + 1), **of_class)) > at_most:
         return None
-    return [(r["value"].value, r["label"].value if r["label"] else "") for r in rows]
+    return members(engine, param.of_class, "", at_most)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from pyoxigraph import NamedNode, QueryResultsFormat, parse_query_results
 
 from kg import __version__
 from kg import catalogue as cat
+from kg.errors import ParameterError
 from kg.mediatypes import HTML, JSON, RESULT_FORMATS, Format, choose
 from kg.vocab import PREFIXES, curie, expand
 from kg.web.conditional import cached
@@ -151,6 +152,30 @@ def _page_links(call: cat.Call, count: int) -> dict[str, str | None]:
     return links
 
 
+@bp.get("/values")
+@cached
+def values() -> Response:
+    """Members of a class, by a text in their label: the lookup for `iri` parameters whose
+    allowed values are too many for the OpenAPI document to list."""
+    raw_class = request.args.get("class", "")
+    of_class = expand(raw_class) if raw_class else None
+    if of_class is None:
+        raise ParameterError("class", "a class, as a CURIE (scad:Reference) or an IRI", raw_class)
+    text = request.args.get("q", "")
+    if len(text) > cat.MAX_STRING:
+        raise ParameterError("q", f"a text of at most {cat.MAX_STRING} characters", text)
+    raw_limit = request.args.get("limit", str(ENUM_MAX))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= ENUM_MAX:
+        raise ParameterError("limit", f"a whole number from 1 to {ENUM_MAX}", raw_limit)
+    found = cat.members(get_executor(), of_class, text, int(raw_limit))
+    body = {
+        "class": of_class,
+        "q": text,
+        "values": [{"iri": iri, "curie": curie(iri), "label": label} for iri, label in found],
+    }
+    return Response(json.dumps(body, ensure_ascii=False) + "\n", mimetype="application/json")
+
+
 @bp.get("/openapi.json")
 @cached
 def openapi() -> Response:
@@ -185,6 +210,9 @@ def _schema(param: cat.Parameter, engine: Any) -> dict[str, Any]:
             schema["enum"] = [iri for iri, _ in allowed]
             schema["x-labels"] = {iri: label for iri, label in allowed}
         else:
+            if allowed is None:  # too many to list: name the class, point to the lookup
+                schema["x-class"] = curie(param.of_class)
+                schema["x-lookup"] = f"/values?{urlencode({'class': curie(param.of_class)})}&q="
             schema["format"] = "iri"
             schema["minLength"] = 1
             schema["pattern"] = r"^[A-Za-z0-9_:][^\s<>\"{}|\\^`]*$"  # <…> also accepted
@@ -291,6 +319,40 @@ def openapi_document(
                 },
             }
         },
+    }
+    paths["/values"] = {
+        "get": {
+            "operationId": "lookupValues",
+            "summary": "Members of a class whose label contains a text (for iri parameters)",
+            "tags": ["catalogue"],
+            "parameters": [
+                {
+                    "name": "class",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1},
+                    "description": "The class, as a CURIE (scad:Reference) or an IRI",
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": cat.MAX_STRING},
+                    "description": "Text the label (any language) or IRI contains",
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": ENUM_MAX},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The members found, in label order",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": {"description": "A parameter is missing or malformed", "content": error},
+            },
+        }
     }
     page_params = [
         {
