@@ -22,20 +22,15 @@ import os
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
+from servers import ROOT, Result, fetch, run_wrk, start_ours, start_oxigraph, stop
+
 SCAD = "https://w3id.org/scad/"
 
 AD_HOC = {
@@ -55,25 +50,6 @@ SELECT_ACCEPT = "application/sparql-results+json"
 GRAPH_ACCEPT = "text/turtle"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 30.0) -> float:
-    started = time.monotonic()
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                resp.read()
-                return time.monotonic() - started
-        except Exception:
-            if time.monotonic() - started > timeout:
-                raise
-            time.sleep(0.02)
-
-
 def canned_queries() -> dict[str, str]:
     out = {}
     for path in sorted((ROOT / "queries").glob("*.rq")):
@@ -87,118 +63,11 @@ def is_graph_query(text: str) -> bool:
     return bool(m) and m.group(1).upper() in ("CONSTRUCT", "DESCRIBE")
 
 
-@dataclass
-class Result:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    non2xx: int
-
-
-def _ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
 def run_seconds(duration: int, single_ms: float, connections: int) -> int:
     """wrk's run length: `duration`, or longer for a slow query, so that every connection sees
     about 8 answers (a 3 s run of a 300 ms query counts 2 per connection: mostly rounding)."""
     concurrent_ms = single_ms * connections / (os.cpu_count() or 1)
     return max(duration, min(30, math.ceil(8 * concurrent_ms / 1000)))
-
-
-def run_wrk(
-    url: str, headers: dict[str, str], duration: int, connections: int, threads: int
-) -> Result:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
-    for k, v in headers.items():
-        cmd += ["-H", f"{k}: {v}"]
-    done = subprocess.run(cmd + [url], capture_output=True, text=True)
-    out = done.stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if done.returncode != 0 or m is None:
-        print(f"wrk failed ({done.returncode}): {done.stderr.strip()[:300]}", file=sys.stderr)
-        return Result(0.0, float("nan"), float("nan"), -1)
-    rps = float(m.group(1))
-    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.MULTILINE))
-    p = {k: _ms(*re.match(r"([\d.]+)(\w+)", v).groups()) for k, v in lat.items()}
-    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Result(
-        rps, p.get("50", float("nan")), p.get("99", float("nan")), int(m.group(1)) if m else 0
-    )
-
-
-def fetch(url: str, headers: dict[str, str]) -> tuple[int, Message, bytes, float]:
-    """(status, headers (case-insensitive), body, seconds) of a GET."""
-    req = urllib.request.Request(url, headers=headers)
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            body = resp.read()
-            return resp.status, resp.headers, body, time.perf_counter() - started
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read(), time.perf_counter() - started
-
-
-def start_oxigraph(store_copy: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    exe = VENV_BIN / "oxigraph"
-    proc = subprocess.Popen(
-        [
-            str(exe),
-            "serve-read-only",
-            "--location",
-            str(store_copy),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",  # no --timeout-s: with it, 0.5.13 answers many
-        ],  # requests "500 Resource temporarily unavailable" under load
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/query?query=" + urllib.parse.quote("ASK {}"))
-    return proc, base + "/query"
-
-
-def start_ours(
-    store: Path, cache_size: int, workers: int, threads: int
-) -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    env = dict(
-        os.environ,
-        KG_STORE=str(store),
-        KG_CACHE_SIZE=str(cache_size),
-        KG_ACCESS_LOG="",
-        KG_WORKERS=str(workers),
-        KG_THREADS=str(threads),
-    )
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "kg"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/sparql?query=" + urllib.parse.quote("ASK {}"))
-    return proc, base + "/sparql", time.monotonic() - started
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def main() -> int:
@@ -238,12 +107,14 @@ def main() -> int:
         procs.append(ox)
         cold = []
         for _ in range(3):  # cold start: command to first answer, best of 3
-            p, _, seconds = start_ours(store, 0, args.workers, args.worker_threads)
+            p, _, seconds = start_ours(store, args.workers, args.worker_threads, KG_CACHE_SIZE="0")
             cold.append(seconds)
             stop(p)
-        off, off_url, _ = start_ours(store, 0, args.workers, args.worker_threads)
+        off, off_base, _ = start_ours(store, args.workers, args.worker_threads, KG_CACHE_SIZE="0")
+        off_url = off_base + "/sparql"
         procs.append(off)
-        on, on_url, _ = start_ours(store, 256, args.workers, args.worker_threads)
+        on, on_base, _ = start_ours(store, args.workers, args.worker_threads, KG_CACHE_SIZE="256")
+        on_url = on_base + "/sparql"
         procs.append(on)
         rows = []
         for name, text in queries.items():

@@ -29,6 +29,7 @@ def health() -> Response:
         graphs=build.graph_counts,
         worker=os.getpid(),
         query_processes=len(build.executor.pids()),
+        query_pids=build.executor.pids(),
         cache=build.cache.stats(),
     )
     response.headers["Cache-Control"] = "no-store"
