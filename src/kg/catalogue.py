@@ -415,16 +415,18 @@ def to_term(param: Parameter, raw: str) -> NamedNode | Literal:
     raise bad  # pragma: no cover - PARAM_TYPES is closed
 
 
-_MEMBER_ASK = f"PREFIX rdfs: <{RDFS}>\nASK {{ ?value a/rdfs:subClassOf* ?class }}"
+# Membership by rdf:type alone: the reason step materialises every type a member has through the
+# class hierarchy and the defined classes (the inferred graph), so no path is needed here.
+_MEMBER_ASK = "ASK { ?value a ?class }"
 _SOME_MEMBERS = (
     f"PREFIX rdfs: <{RDFS}>\n"
-    "SELECT DISTINCT ?class ?value WHERE {{ ?value a/rdfs:subClassOf* ?class . FILTER(isIRI(?value)) }}"
+    "SELECT DISTINCT ?class ?value WHERE {{ ?value a ?class . FILTER(isIRI(?value)) }}"
     " LIMIT {limit:d}"
 )
 _MEMBERS = (
     f"PREFIX rdfs: <{RDFS}>\n"
     "SELECT ?class ?q ?value (SAMPLE(?l) AS ?label) WHERE {{\n"
-    "  ?value a/rdfs:subClassOf* ?class . FILTER(isIRI(?value))\n"
+    "  ?value a ?class . FILTER(isIRI(?value))\n"
     '  OPTIONAL {{ ?value rdfs:label ?l FILTER(LANG(?l) = "en") }}\n'
     "  OPTIONAL {{ ?value rdfs:label ?any }}\n"
     "  FILTER(CONTAINS(LCASE(STR(COALESCE(?any, ?value))), LCASE(?q)))\n"

@@ -202,10 +202,13 @@ def api_page() -> Response:
 # The OpenAPI document, generated from the headers (and the graph, for allowed values)
 
 
-def _schema(param: cat.Parameter, engine: Any) -> dict[str, Any]:
+def _schema(param: cat.Parameter, engine: Any, known: dict) -> dict[str, Any]:
+    """The JSON schema of a parameter; `known` keeps the allowed values found per class."""
     if param.type == "iri":
         schema: dict[str, Any] = {"type": "string"}
-        allowed = cat.allowed_values(engine, param, ENUM_MAX)
+        if (param.type, param.of_class) not in known:
+            known[param.type, param.of_class] = cat.allowed_values(engine, param, ENUM_MAX)
+        allowed = known[param.type, param.of_class]
         if allowed:
             schema["enum"] = [iri for iri, _ in allowed]
             schema["x-labels"] = {iri: label for iri, label in allowed}
@@ -375,6 +378,7 @@ def openapi_document(
         + ", ".join(f.name for f in RUN_FORMATS),
         "schema": {"type": "string", "enum": [f.name for f in RUN_FORMATS]},
     }
+    known: dict = {}
     for query in queries.values():
         examples = _examples(query)
         parameters = []
@@ -386,7 +390,7 @@ def openapi_document(
                 "description": (param.description + " — " if param.description else "")
                 + "expects "
                 + param.expected(),
-                "schema": _schema(param, engine),
+                "schema": _schema(param, engine, known),
             }
             if param.name in examples:
                 entry["example"] = _typed(param, examples[param.name])

@@ -4,13 +4,15 @@ cache when it is there, `304 Not Modified` when the client's ETag still holds.
 An answer depends only on the served build, the canned queries' files, the path, the query
 string and the Accept header, so those make the key and the ETag: a new build or an edited
 query changes them, nothing else can. `@cached` wraps a view; errors and non-200 answers pass
-through untouched (and are never stored).
+through untouched (and are never stored). Concurrent requests for the same page wait for the
+first to make it (one computation per worker, not one per connection).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +21,8 @@ from flask import Response, current_app, request
 from kg.web.dataset import get_catalogue, served
 
 KEPT_HEADERS = ("Content-Type", "Link", "Vary")
+_making: dict[tuple, threading.Lock] = {}  # pages being made now, by key
+_making_guard = threading.Lock()
 
 
 @dataclass(frozen=True)
