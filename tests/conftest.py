@@ -18,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from kg.build import BuildReport, build
 from kg.config import PROJECT_ROOT
+from kg.search import SearchIndex
 from kg.store import open_read_only
 
 SOURCES = PROJECT_ROOT / "ontology"
@@ -67,6 +68,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def store(built: Built) -> Store:
     return open_read_only(built.store_path)
+
+
+@pytest.fixture(scope="session")
+def search_index(built: Built) -> SearchIndex:
+    """The build's search index (kg.search), opened as the service opens it."""
+    return SearchIndex(built.store_path)
 
 
 def run_query_file(store: Store, name: str, **params: str | NamedNode | Literal) -> list[dict]:

@@ -13,8 +13,11 @@ from kg import catalogue as cat
 S = "https://w3id.org/scad/"
 
 
-def run(store, name: str, **values: str) -> list[dict[str, str | None]]:
+def run(store, name: str, index=None, **values: str) -> list[dict[str, str | None]]:
+    """Rows of a canned query; a query answered with the search index (`search`) needs it."""
     call = cat.bind(cat.get_query(name), values, store=store)
+    if call.query.searched is not None:
+        cat.search(call, index)
     results = cat.run_local(store, call)
     names = [v.value for v in results.variables]
     return [{n: (None if s[n] is None else s[n].value) for n in names} for s in results]
@@ -207,20 +210,29 @@ def test_statements_by_section_in_reading_order(store):
 
 
 @pytest.mark.parametrize("text", ["狼疮", "lupus", "LUPUS"])
-def test_search_finds_lupus_in_both_languages(store, text):
-    rows = {r["entity"]: r for r in run(store, "search", q=text)}
+def test_search_finds_lupus_in_both_languages(store, search_index, text):
+    rows = {r["entity"]: r for r in run(store, "search", search_index, q=text)}
     assert S + "sle" in rows and S + "lupus-nephritis" in rows
     assert int(rows[S + "sle"]["statements"]) >= 5  # with their statements
     assert int(rows[S + "lupus-nephritis"]["statements"]) >= 1
     assert text.lower() in rows[S + "sle"]["matched"].lower()
 
 
-def test_search_summaries_and_chinese_labels(store):
-    rows = run(store, "search", q="Marmont", lang="zh")
+def test_search_summaries_and_chinese_labels(store, search_index):
+    rows = run(store, "search", search_index, q="Marmont", lang="zh")
     assert S + "stmt-1993-marmont-proposes-hsct-sle" in column(rows, "entity")
-    sle = next(r for r in run(store, "search", q="lupus", lang="zh") if r["entity"] == S + "sle")
+    lupus = run(store, "search", search_index, q="lupus", lang="zh")
+    sle = next(r for r in lupus if r["entity"] == S + "sle")
     assert sle["label"].startswith("系统性红斑狼疮")
-    assert run(store, "search", q="no such text anywhere 12345") == []
+    assert run(store, "search", search_index, q="no such text anywhere 12345") == []
+
+
+def test_search_ranks_with_the_index(store, search_index):
+    """The canned query keeps its columns and takes the index's ranking: best match first."""
+    rows = run(store, "search", search_index, q="系統性紅斑狼瘡", lang="zh")
+    assert rows[0]["entity"] == S + "sle" and rows[0]["matched"] == "系统性红斑狼疮"
+    assert list(rows[0]) == ["entity", "label", "kinds", "matched", "statements", "q", "lang"]
+    assert rows[0]["kinds"] == "自身免疫性疾病" and int(rows[0]["statements"]) >= 5
 
 
 def test_describe_entity_lists_every_statement_touching_it(store):
@@ -237,7 +249,7 @@ def test_describe_entity_lists_every_statement_touching_it(store):
     assert run(store, "describe-entity", entity="https://example.org/nothing") == []
 
 
-def test_every_list_query_takes_lang_and_pages(store):
+def test_every_list_query_takes_lang_and_pages(store, search_index):
     for name, values in [
         ("timeline", {}),
         ("therapies-with-counts", {}),
@@ -247,8 +259,8 @@ def test_every_list_query_takes_lang_and_pages(store):
     ]:
         query = cat.get_query(name)
         assert query.parameter("lang") is not None and query.paginated, name
-        full = run(store, name, **values)
-        page = run(store, name, limit="2", offset="1", **values)
+        full = run(store, name, search_index, **values)
+        page = run(store, name, search_index, limit="2", offset="1", **values)
         assert page == full[1:3], name
 
 

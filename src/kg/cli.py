@@ -137,7 +137,12 @@ def _query_canned(args: argparse.Namespace, name: str, values: dict[str, str]) -
         return _query_remote(args, cat.remote_url(args.endpoint, name, values, remote_format))
     query = cat.get_query(name)
     store = open_read_only(args.store or default_store())
-    results = cat.run_local(store, cat.bind(query, values, store=store))
+    call = cat.bind(query, values, store=store)
+    if query.searched is not None:  # answered with the build's search index
+        from kg.search import SearchIndex
+
+        cat.search(call, SearchIndex(args.store or default_store()))
+    results = cat.run_local(store, call)
     if args.format == "table":
         sys.stdout.write(q.as_table(results))
         return 0

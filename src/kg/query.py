@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples, Store, Variable
@@ -35,6 +36,29 @@ def run(
         raise QueryError(syntax_message(str(exc))) from exc
     except OSError as exc:
         raise QueryError(f"query failed: {exc}") from exc
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """`query` with a VALUES clause at the start of its first WHERE group (outside `#` comment
+    lines): how a query gets several rows of values, which substitutions (one term per
+    variable) cannot give. The values are pyoxigraph terms written in their own syntax (None is
+    UNDEF), never raw text."""
+    head = " ".join(f"?{name}" for name in names)
+    data = " ".join(
+        "(" + " ".join("UNDEF" if term is None else str(term) for term in row) + ")"
+        for row in rows
+    )
+    offset = 0
+    for line in query.splitlines(keepends=True):
+        match = None if line.lstrip().startswith("#") else _WHERE.search(line)
+        if match is not None:
+            at = offset + match.end()
+            return f"{query[:at]}\n  VALUES ({head}) {{ {data} }}\n{query[at:]}"
+        offset += len(line)
+    raise QueryError("no WHERE { … } to bind values in")
 
 
 def syntax_message(raw: str) -> str:

@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         setattr(settings, key, value)
     app.config["KG"] = settings
 
-    from kg.web import api, graph_store, health, linked, page, service_description, sparql
+    from kg.web import api, graph_store, health, linked, page, search, service_description, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)
@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(page.bp)
     app.register_blueprint(linked.bp)
+    app.register_blueprint(search.bp)
     api.init_app(app)
     sparql.install_fast_path(app)  # plain GET/POST queries skip Flask's per-request work
     return app

@@ -89,9 +89,14 @@ def run(call: cat.Call, fmt: Format) -> bytes:
 def bind_request(query: cat.CannedQuery) -> cat.Call:
     values = {k: v for k, v in request.args.items()}
     settings = current_app.config["KG"]
-    return cat.bind(
+    call = cat.bind(
         query, values, store=get_store(), max_limit=settings.max_rows, ignore=("format",)
     )
+    if query.searched is not None:  # `# index: search ?q`: the page of hits from the index
+        from kg.web.search import search_index
+
+        cat.search(call, search_index())
+    return call
 
 
 def pick_format(offered: list[Format], default: Format) -> Format:

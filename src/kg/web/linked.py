@@ -34,6 +34,7 @@ from kg.config import default_output
 from kg.errors import KgError, StoreError
 from kg.mediatypes import GRAPH_FORMATS, HTML, Format, by_name
 from kg.pictures import OutcomeNumbers
+from kg.query import with_values
 from kg.vocab import PREFIXES, SCAD
 from kg.web.dataset import get_store
 from kg.web.negotiation import negotiate
@@ -90,10 +91,8 @@ SELECT ?src (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?doi) WHERE {
 
 def select(store: Store, text: str, **terms: NamedNode | Literal):
     """Run a SELECT over the union graph with `terms` bound by a VALUES clause at the start of
-    its WHERE (terms are pyoxigraph terms, written in their own syntax, never raw text)."""
-    names = " ".join(f"?{name}" for name in terms)
-    row = " ".join(str(term) for term in terms.values())
-    text = text.replace("WHERE {", f"WHERE {{\n  VALUES ({names}) {{ ({row}) }}", 1)
+    its WHERE (kg.query.with_values)."""
+    text = with_values(text, list(terms), [list(terms.values())])
     return store.query(text, use_default_graph_as_union=True)
 
 
