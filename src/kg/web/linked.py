@@ -38,6 +38,7 @@ from kg.query import with_values
 from kg.vocab import PREFIXES, SCAD
 from kg.web.dataset import get_store
 from kg.web.negotiation import negotiate
+from kg.web.neighbourhood import neighbourhood
 
 bp = Blueprint("linked", __name__)
 
@@ -312,6 +313,8 @@ def entity_page(store: Store, node: NamedNode, lang: str) -> str:
     )
     docs = output_folder() / "ontology" / f"{local}.html"
     own_numbers = outcome_texts(store, node, lang)
+    timeout = current_app.config["KG"].query_timeout
+    drawing = neighbourhood(store, node, lang, timeout)  # kg.web.neighbourhood
     return render_template(
         "linked_entity.html",
         iri=node.value,
@@ -327,6 +330,7 @@ def entity_page(store: Store, node: NamedNode, lang: str) -> str:
         formats=[f for f in OFFERED if f is not HTML],
         lang=lang,
         title=names.label(node),
+        neighbourhood=drawing,
     )
 
 
