@@ -10,8 +10,9 @@ Ranking (BM25 throughout, × the entity's weight, see kg.search.index):
     equal to the query EXACT_BOOST more, a pinyin reading PINYIN_BOOST, a corrected typo
     TYPO_BOOST;
   - a query of Latin letters may be English or pinyin: either reading matches.
-Suggestions look at names only: the start of a name first, then the start of one of its words,
-then (Chinese) anywhere in it, then its pinyin.
+Suggestions look at names only, of things (not statements), in tiers: names that start with the
+text, then names one of whose words does, then names that contain it (Chinese) or whose pinyin
+starts with it; within a tier by BM25 × log2(2 + statements about the entity).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ NAME_BOOST = 3.0
 EXACT_BOOST = 8.0
 PINYIN_BOOST = 2.0
 TYPO_BOOST = 0.6
-START_BOOST, WORD_BOOST, INFIX_BOOST = 4.0, 2.0, 1.0
 MAX_TERMS = 16
 MAX_CORRECTIONS = 3
 MAX_SUGGESTIONS = 10
@@ -58,7 +58,11 @@ class Results:
 
 @dataclass
 class _Plan:
-    query: Query
+    """Queries run in turn, each adding the entities the ones before did not find (type-ahead:
+    names that start with the text, then names with a word that does, then the rest), and the
+    terms to mark."""
+
+    tiers: list[Query]
     terms: an.Terms
 
 
@@ -151,7 +155,7 @@ class SearchIndex:
         clauses = [(Occur.Must, q) for q in must]
         clauses.append((Occur.Should, self._term("name_exact", folded, EXACT_BOOST)))
         terms = an.Terms(han=tuple(runs), stems=frozenset(stems), pinyin=tuple(syllables or ()))
-        return _Plan(Query.boolean_query(clauses), terms)
+        return _Plan([Query.boolean_query(clauses)], terms)
 
     def _english_word(self, word: str, stems: set[str]) -> list[Query] | None:
         """The ways one English word can match (its stems, or their corrections), in names or
@@ -201,26 +205,21 @@ class SearchIndex:
         prefix = folded[:MAX_PREFIX].rstrip()
         if not prefix:
             return None
-        alternatives = [
-            self._term("name_start", prefix, START_BOOST),
-            self._term("name_word", prefix, WORD_BOOST),
-        ]
+        tiers = [self._term("name_start", prefix), self._term("name_word", prefix)]
+        alternatives = []
         runs = an.han_runs(folded)
         if runs and "".join(runs) == folded.replace(" ", ""):
-            alternatives.append(
-                Query.boost_query(
-                    self._han(folded.replace(" ", ""), names_only=True), INFIX_BOOST / NAME_BOOST
-                )
-            )
+            alternatives.append(self._han(folded.replace(" ", ""), names_only=True))
         syllables = an.split_pinyin(prefix, self.syllables, last_is_prefix=True)
         if syllables and (len(syllables) >= 2 or len(prefix) >= 3):  # `lu` is too many things
             alternatives.append(self._phrase_prefix(syllables))
-        query = Query.boolean_query(
-            [(Occur.Must, self._term("flags", SUGGESTED)), (Occur.Must, _any(alternatives))]
-        )
+        if alternatives:
+            tiers.append(_any(alternatives))
+        suggested = self._term("flags", SUGGESTED)
+        tiers = [Query.boolean_query([(Occur.Must, suggested), (Occur.Must, t)]) for t in tiers]
         han = (folded.replace(" ", ""),) if runs else ()
         terms = an.Terms(han=han, prefix=prefix, pinyin=tuple(syllables or ()), pinyin_prefix=True)
-        return _Plan(query, terms)
+        return _Plan(tiers, terms)
 
     def _phrase_prefix(self, syllables: list[str]) -> Query:
         if len(syllables) == 1:
@@ -238,23 +237,36 @@ class SearchIndex:
         offset: int,
         prior: str,
     ) -> Results:
-        """Run a plan; `prior` is the fast field the scores are weighted by (suggestions, which
-        look at names only, lean on popularity)."""
-        query = plan.query
+        """Run a plan's tiers until `limit` hits; `prior` is the fast field the scores are
+        weighted by (suggestions, which look at names only, lean on popularity). The total
+        counts the entities any tier finds."""
+        tiers = plan.tiers
         if type_iri:
-            query = Query.boolean_query(
-                [(Occur.Must, query), (Occur.Must, self._term("type", type_iri))]
-            )
+            kind = self._term("type", type_iri)
+            tiers = [Query.boolean_query([(Occur.Must, t), (Occur.Must, kind)]) for t in tiers]
         searcher = self._searcher
         offset = min(offset, self.entities)  # tantivy collects offset + limit documents
         limit = min(limit, max(self.entities, 1))
-        found = searcher.search(query, limit, count=True, offset=offset, weight_by_field=prior)
         names_only = prior == "popularity"
-        hits = []
-        for score, address in found.hits:
-            data = json.loads(searcher.doc(address)["data"][0])
-            hits.append(self._hit(data, score, plan.terms, lang, names_only))
-        return Results(found.count, hits)
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        total = None if len(tiers) > 1 else 0
+        for tier in tiers:
+            want = limit - len(hits) + len(seen)  # what earlier tiers found comes again
+            found = searcher.search(
+                tier, want, count=total == 0, offset=offset, weight_by_field=prior
+            )
+            total = found.count if total == 0 else total
+            for score, address in found.hits:
+                data = json.loads(searcher.doc(address)["data"][0])
+                if data["iri"] not in seen and len(hits) < limit:
+                    seen.add(data["iri"])
+                    hits.append(self._hit(data, score, plan.terms, lang, names_only))
+            if len(hits) >= limit:
+                break
+        if total is None:
+            total = searcher.search(_any(tiers), 1, count=True).count
+        return Results(total, hits)
 
     def _hit(self, data: dict, score: float, terms: an.Terms, lang: str, names_only: bool) -> Hit:
         labels = data["labels"]
@@ -271,7 +283,7 @@ class SearchIndex:
                 found = an.spans(text, terms, self._stem, readings)
                 if not found:
                     continue
-                rank = (kind, text_lang != lang, -len(found), len(text))
+                rank = (kind, found[0][0] != 0, text_lang != lang, -len(found), len(text))
                 if best is None or rank < best[0]:
                     best = (rank, text_lang, text, found)
         if best is None:
