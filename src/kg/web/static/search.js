@@ -14,7 +14,10 @@
     zh: { found: (n) => `共 ${n} 条结果`, none: "没有找到。", more: "更多结果", failed: "搜索失败:" },
   };
   let lang = (navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en";
-  let asked = 0; // the latest request: older answers arriving late are dropped
+  // The latest requests: older answers arriving late are dropped (a search also drops the
+  // suggestions still on their way).
+  let suggestAsked = 0;
+  let searchAsked = 0;
   let active = -1;
   let timer = null;
 
@@ -33,6 +36,10 @@
     const snippet = document.createElement("span");
     snippet.className = "snippet";
     snippet.innerHTML = hit.snippet; // escaped by the service, matches in <mark>
+    if (snippet.textContent === hit.label) { // the label itself matched: mark it there
+      label.innerHTML = hit.snippet;
+      snippet.replaceChildren();
+    }
     return [label, type, snippet];
   }
 
@@ -66,7 +73,7 @@
 
   async function suggest() {
     const q = input.value.trim();
-    const mine = ++asked;
+    const mine = ++suggestAsked;
     if (!q) return closeList();
     let body;
     try {
@@ -74,7 +81,7 @@
     } catch (error) {
       return closeList();
     }
-    if (mine !== asked) return;
+    if (mine !== suggestAsked) return;
     list.replaceChildren();
     active = -1;
     body.hits.forEach((hit, n) => {
@@ -102,8 +109,10 @@
   async function search(offset) {
     const q = input.value.trim();
     if (!q) return;
+    clearTimeout(timer);
+    suggestAsked++;
     closeList();
-    const mine = ++asked;
+    const mine = ++searchAsked;
     let body;
     try {
       body = await ask(box.dataset.search, { q, limit: 20, offset });
@@ -111,7 +120,7 @@
       results.textContent = TEXT[lang].failed + error.message;
       return;
     }
-    if (mine !== asked) return;
+    if (mine !== searchAsked) return;
     if (offset === 0) results.replaceChildren();
     let ol = results.querySelector("ol");
     if (!ol) {
