@@ -133,6 +133,7 @@ def build(
         report, "store", lambda: write_store(store_path, quads, before_swap=index), log
     )
     report.timings["store"] -= report.timings["search"]
+    report.timings["search"] = report.timings.pop("search")  # listed after the store step
     if owl_file is not None:
 
         def write_owl() -> Path:

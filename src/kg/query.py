@@ -48,8 +48,7 @@ def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Any]])
     UNDEF), never raw text."""
     head = " ".join(f"?{name}" for name in names)
     data = " ".join(
-        "(" + " ".join("UNDEF" if term is None else str(term) for term in row) + ")"
-        for row in rows
+        "(" + " ".join("UNDEF" if term is None else str(term) for term in row) + ")" for row in rows
     )
     offset = 0
     for line in query.splitlines(keepends=True):
