@@ -127,9 +127,6 @@ class Terms:
     pinyin_prefix: bool = False
     prefix: str = ""
 
-    def __bool__(self) -> bool:
-        return bool(self.han or self.stems or self.pinyin or self.prefix)
-
 
 def spans(
     text: str,
@@ -227,7 +224,8 @@ def marked(text: str, found: list[tuple[int, int]], limit: int = SNIPPET_CHARS) 
 
 
 class Stemmer:
-    """One English word → its stem, as the index's English analyzer makes it (memoised)."""
+    """One English word → its stem, as the index's English analyzer makes it (memoised in a
+    dict, which the threads of a worker may share)."""
 
     def __init__(self, analyze):  # noqa: ANN001 - tantivy.TextAnalyzer.analyze
         self._analyze = analyze

@@ -173,7 +173,6 @@ def _document(entity: Entity) -> Document:
         "iri": entity.iri,
         "labels": entity.labels,
         "kinds": entity.kinds,
-        "statements": n,
         "names": names,
         "texts": [list(t) for t in entity.texts],
     }

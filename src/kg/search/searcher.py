@@ -18,7 +18,6 @@ starts with it; within a tier by BM25 × log2(2 + statements about the entity).
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +46,6 @@ class Hit:
     matched: str  # that text, plain
     matched_lang: str
     score: float
-    statements: int
 
 
 @dataclass
@@ -80,7 +78,6 @@ class SearchIndex:
         self._searcher = self.index.searcher()
         self._terms = self.terms_index.searcher()
         self.syllables = frozenset(t for t, _ in self._searcher.terms_with_prefix("name_py", ""))
-        self._lock = threading.Lock()  # the memo of the stemmer
 
     @property
     def entities(self) -> int:
@@ -276,16 +273,15 @@ class SearchIndex:
         candidates = [(0, n) for n in data["names"]]
         if not names_only:
             candidates += [(1, t) for t in data["texts"]]
-        with self._lock:
-            for kind, value in candidates:
-                text_lang, text = value[0], value[1]
-                readings = value[2] if len(value) > 2 else ()
-                found = an.spans(text, terms, self._stem, readings)
-                if not found:
-                    continue
-                rank = (kind, found[0][0] != 0, text_lang != lang, -len(found), len(text))
-                if best is None or rank < best[0]:
-                    best = (rank, text_lang, text, found)
+        for kind, value in candidates:
+            text_lang, text = value[0], value[1]
+            readings = value[2] if len(value) > 2 else ()
+            found = an.spans(text, terms, self._stem, readings)
+            if not found:
+                continue
+            rank = (kind, found[0][0] != 0, text_lang != lang, -len(found), len(text))
+            if best is None or rank < best[0]:
+                best = (rank, text_lang, text, found)
         if best is None:
             best = ((), shown_lang, label, [])
         _rank, matched_lang, matched, found = best
@@ -298,7 +294,6 @@ class SearchIndex:
             matched=matched,
             matched_lang=matched_lang,
             score=round(score, 4),
-            statements=data["statements"],
         )
 
 
