@@ -27,6 +27,7 @@ from kg.build import BuildReport, build
 from kg.cli import main
 from kg.config import Settings, checkout
 from kg.query.executor import Executor
+from kg.search import SearchIndex
 from kg.store import open_read_only
 from kg.web import create_app
 
@@ -100,6 +101,12 @@ def settings(built: Built) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def search_index(built: Built) -> SearchIndex:
+    """The build's search index (kg.search), opened as the service opens it."""
+    return SearchIndex(built.store_path)
+
+
+@pytest.fixture(scope="session")
 def engine(built: Built) -> Iterator[Executor]:
     """The query step over the build, with the service's limits (but no row cap)."""
     with Executor(built.store_path, size=1, max_rows=0) as executor:
@@ -116,6 +123,8 @@ def run_canned(engine: Executor, catalogue: cat.Catalogue, name: str, **values) 
     {variable: value}. Values are strings as a user types them, or RDF terms."""
     raw = {k: (v.value if isinstance(v, NamedNode | Literal) else v) for k, v in values.items()}
     call = cat.bind(catalogue.get(name), raw, engine=engine)
+    if call.query.searched is not None:  # `# index: search ?q`: the page of hits of the index
+        cat.search(call, SearchIndex(engine.store_path))
     rows = engine.select(call.text(), **{k.value: v for k, v in call.substitutions.items()})
     return [
         {n: (row[n].value if row[n] is not None else None) for n in rows.variables} for row in rows
@@ -242,9 +251,9 @@ def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> S
 
 
 def stop_server(server: Server) -> None:
-    server.process.terminate()
+    server.process.terminate()  # granian stops its workers gracefully: give it time on a busy machine
     try:
-        server.process.wait(timeout=10)
+        server.process.wait(timeout=40)
     except subprocess.TimeoutExpired:
         server.process.kill()
 

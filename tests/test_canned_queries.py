@@ -211,9 +211,18 @@ def test_search_finds_lupus_in_both_languages(run, text):
 def test_search_summaries_and_chinese_labels(run):
     rows = run("search", q="Marmont", lang="zh")
     assert S + "stmt-1993-marmont-proposes-hsct-sle" in column(rows, "entity")
-    sle = next(r for r in run("search", q="lupus", lang="zh") if r["entity"] == S + "sle")
+    lupus = run("search", q="lupus", lang="zh")
+    sle = next(r for r in lupus if r["entity"] == S + "sle")
     assert sle["label"].startswith("系统性红斑狼疮")
     assert run("search", q="no such text anywhere 12345") == []
+
+
+def test_search_ranks_with_the_index(run):
+    """The canned query keeps its columns and takes the index's ranking: best match first."""
+    rows = run("search", q="系統性紅斑狼瘡", lang="zh")
+    assert rows[0]["entity"] == S + "sle" and rows[0]["matched"] == "系统性红斑狼疮"
+    assert list(rows[0]) == ["entity", "label", "kinds", "matched", "statements", "q", "lang"]
+    assert rows[0]["kinds"] == "自身免疫性疾病" and int(rows[0]["statements"]) >= 5
 
 
 def test_describe_entity_lists_every_statement_touching_it(run):

@@ -103,3 +103,65 @@ def test_example_queries_are_the_canned_ones(browser, server, catalogue):
         assert errors == [], errors
     finally:
         context.close()
+
+
+def test_search_box_suggests_and_opens_the_entity_with_its_neighbourhood(browser, server):
+    """The issue's acceptance in a real browser, offline: typing 狼 shows suggestions, choosing
+    one opens the entity page with its neighbourhood view."""
+    context, page, blocked, errors = offline_page(browser, server.url)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.goto(server.url + "/", wait_until="networkidle")
+        page.locator('.search-lang button[data-lang="zh"]').click()
+        assert page.locator("#search-go").inner_text() == "搜索"
+        page.locator("#search-q").press_sequentially("狼")
+        options = page.locator("#search-suggestions li")
+        options.first.wait_for(timeout=10000)
+        texts = options.all_inner_texts()
+        assert texts and all("狼" in t for t in texts), texts
+        assert page.locator("#search-suggestions li mark").first.inner_text() == "狼"
+        page.screenshot(path=str(ARTIFACTS / "search-suggest.png"), full_page=True)
+        first = options.first.get_attribute("data-iri")
+        assert first == "https://w3id.org/scad/sle"
+        with page.expect_navigation():
+            options.first.click()
+        assert page.url == server.url + "/scad/sle?lang=zh"
+        page.wait_for_selector("#neighbourhood svg")
+        assert page.locator("h1").inner_text() == "系统性红斑狼疮"
+        nodes = page.locator("#neighbourhood svg g.node")
+        assert nodes.count() > 10
+        assert "条未画出" in page.locator("#neighbourhood").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "search-entity-neighbourhood.png"), full_page=True)
+        # a node of the drawing opens its own page
+        therapy = page.locator('#neighbourhood svg g.node a[*|href*="/scad/allogeneic-msct"]')
+        with page.expect_navigation():
+            therapy.first.click()
+        assert page.url.startswith(server.url + "/scad/allogeneic-msct")
+        page.wait_for_selector("#neighbourhood svg")
+        assert blocked == [], blocked
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def test_search_box_lists_ranked_results_in_english(browser, server):
+    context, page, blocked, errors = offline_page(browser, server.url)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.goto(server.url + "/", wait_until="networkidle")
+        page.locator('.search-lang button[data-lang="en"]').click()
+        page.locator("#search-q").fill("lupis")  # a typo
+        page.locator("#search-q").press("Enter")
+        page.wait_for_selector("#search-results ol li")
+        links = page.locator("#search-results ol li > a")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert "/scad/sle" in hrefs[:2], hrefs
+        assert page.locator("#search-results mark").first.inner_text() == "lupus"
+        assert "result" in page.locator("#search-results .count").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "search-results.png"), full_page=True)
+        page.locator('#search a[href="#sparql-editor"]').click()  # the editor, one click away
+        page.wait_for_selector(".yasqe .CodeMirror")
+        assert blocked == [], blocked
+        assert errors == [], errors
+    finally:
+        context.close()

@@ -199,12 +199,15 @@ def test_hup_restarts_the_workers(own_store, tmp_path):
         stop_server(server)
 
 
+SCAD_TEST = "https://w3id.org/scad/test-update"
+
+
 def test_update_with_the_token_makes_a_new_build(own_store, tmp_path):
     link, _ = own_store
     server = start_server(link, {"KG_UPDATE_TOKEN": "s3cret", "KG_WORKERS": "2"})
     insert = (
         "INSERT DATA { GRAPH <https://w3id.org/scad/graph/statements> { "
-        '<https://w3id.org/scad/test-update> <http://www.w3.org/2000/01/rdf-schema#label> "x" } }'
+        '<https://w3id.org/scad/test-update> <http://www.w3.org/2000/01/rdf-schema#label> "zanzibarite"@en } }'
     )
 
     def post(headers):
@@ -229,5 +232,12 @@ def test_update_with_the_token_makes_a_new_build(own_store, tmp_path):
         assert after["triples"] == before["triples"] + 1
         ask = urllib.parse.quote("ASK { <https://w3id.org/scad/test-update> ?p ?o }")
         assert fetch(f"{server.url}/sparql?query={ask}")[1].endswith(b"true}")
+        # the new build's search index was made from the updated graph: every worker finds it
+        deadline, in_a_row = time.monotonic() + 15, 0
+        while time.monotonic() < deadline and in_a_row < 4:  # 4 answers: both workers
+            hits = json.loads(fetch(f"{server.url}/search?q=zanzibarite")[1])["hits"]
+            in_a_row = in_a_row + 1 if [h["iri"] for h in hits] == [SCAD_TEST] else 0
+            time.sleep(0.05)
+        assert in_a_row == 4
     finally:
         stop_server(server)

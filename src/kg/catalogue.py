@@ -30,15 +30,21 @@ from urllib.parse import parse_qsl
 
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
-from kg.errors import HeaderError, ParameterError, UnknownQuery
-from kg.vocab import RDFS, XSD, curie, expand
+from kg.errors import HeaderError, ParameterError, QueryError, UnknownQuery
+from kg.query.text import with_values
+from kg.vocab import RDFS, SCAD, XSD, curie, expand
 
 if TYPE_CHECKING:
     from kg.query.executor import Executor
+    from kg.search import SearchIndex
 PARAM_TYPES = ("iri", "string", "lang", "integer", "decimal", "date")
 LANGUAGES = ("en", "zh")
 RESERVED = ("limit", "offset", "format")  # query-string names the API itself uses
-KEYS = ("title", "description", "tags", "param", "example")
+KEYS = ("title", "description", "tags", "param", "index", "example")
+# `# index: search ?q`: ?q is matched by the search index (kg.search), whose page of hits the
+# query receives, best first, as VALUES of these variables (see queries/README.md).
+INDEX_VARIABLES = ("entity", "matched", "rank")
+_INDEX = re.compile(r"^search\s+\?(?P<name>[A-Za-z_]\w*)$")
 MAX_STRING = 500
 MAX_OFFSET = 1_000_000_000
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
@@ -46,7 +52,7 @@ DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _KEY_LINE = re.compile(r"^#\s*([A-Za-z][\w-]*)(?:\s*:|\s+\?\w+\s*:)")  # `key:`, `key ?x:`
 _KNOWN_KEY = re.compile(
-    r"^#\s*(?:(title|description|tags|example)\s*:|(param)\b:?)\s*(.*)$", re.IGNORECASE
+    r"^#\s*(?:(title|description|tags|index|example)\s*:|(param)\b:?)\s*(.*)$", re.IGNORECASE
 )
 _PARAM = re.compile(r"^\?(?P<name>[A-Za-z_]\w*)\s*:\s*(?P<spec>[^;]*?)\s*(?:;\s*(?P<desc>.*))?$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
@@ -93,6 +99,7 @@ class CannedQuery:
     parameters: tuple[Parameter, ...] = ()
     examples: tuple[str, ...] = ()
     paginated: bool = True  # False when the query has its own LIMIT/OFFSET
+    searched: str | None = None  # the parameter the search index matches (`# index: search ?q`)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -193,6 +200,7 @@ def parse_query_file(path: Path) -> CannedQuery:
     params: list[Parameter] = []
     examples: list[str] = []
     example_lines: list[int] = []
+    index_line: tuple[int, str] | None = None
     last_key: str | None = None
     for lineno, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -218,6 +226,10 @@ def parse_query_file(path: Path) -> CannedQuery:
             elif key == "example":
                 examples.append(value)
                 example_lines.append(lineno)
+            elif key == "index":
+                if index_line is not None:
+                    raise HeaderError(path, lineno, "second index: line")
+                index_line = (lineno, value)
             last_key = key
         elif match and match[1].lower() == match[1]:
             raise HeaderError(
@@ -242,7 +254,8 @@ def parse_query_file(path: Path) -> CannedQuery:
                 f"BOUND(?{param.name}) is false for a substituted parameter in pyoxigraph even "
                 f"when it has a value: test it with COALESCE(…, default) instead",
             )
-    _check_parses(path, text, params)
+    searched = _check_index(path, index_line, params, form[1].upper()) if index_line else None
+    _check_parses(path, text, params, searched)
     for lineno, example in zip(example_lines, examples, strict=True):
         _check_example(path, lineno, example, params)
     return CannedQuery(
@@ -256,7 +269,22 @@ def parse_query_file(path: Path) -> CannedQuery:
         parameters=tuple(params),
         examples=tuple(examples),
         paginated=form[1].upper() == "SELECT" and not _OWN_LIMIT.search(body.strip()),
+        searched=searched,
     )
+
+
+def _check_index(path: Path, line: tuple[int, str], params: list[Parameter], form: str) -> str:
+    """`# index: search ?q`: the name of a declared string parameter of a SELECT."""
+    lineno, value = line
+    match = _INDEX.match(value)
+    if match is None:
+        raise HeaderError(path, lineno, f"index line {value!r} is not `search ?parameter`")
+    param = next((p for p in params if p.name == match["name"]), None)
+    if param is None or param.type != "string":
+        raise HeaderError(path, lineno, f"?{match['name']} must be a declared string parameter")
+    if form != "SELECT":
+        raise HeaderError(path, lineno, "only a SELECT can take the search index's hits")
+    return param.name
 
 
 def _check_example(path: Path, lineno: int, example: str, params: list[Parameter]) -> None:
@@ -283,10 +311,18 @@ _SAMPLES = {
 }
 
 
-def _check_parses(path: Path, text: str, params: list[Parameter]) -> None:
-    """Run the query on an empty store with every parameter bound: catches syntax errors and
-    parameters pyoxigraph cannot substitute (a SELECT must project each of them)."""
+def _check_parses(
+    path: Path, text: str, params: list[Parameter], searched: str | None = None
+) -> None:
+    """Run the query on an empty store with every parameter bound (and, for a query answered
+    with the search index, a row of hits): catches syntax errors and parameters pyoxigraph
+    cannot substitute (a SELECT must project each of them)."""
     subs = {Variable(p.name): to_term(p, p.default or _SAMPLES[p.type]) for p in params}
+    if searched is not None:
+        try:
+            text = with_values(text, INDEX_VARIABLES, [_hit_terms(SCAD + "x", "x", "", 1)])
+        except QueryError as exc:
+            raise HeaderError(path, None, f"the search index's hits: {exc}") from None
     try:
         Store().query(text, substitutions=subs or None)
     except SyntaxError as exc:
@@ -473,9 +509,15 @@ class Call:
     substitutions: dict[Variable, NamedNode | Literal] = field(default_factory=dict)
     limit: int | None = None
     offset: int = 0
+    hits: list[tuple[NamedNode, Literal, Literal]] | None = None  # set by `search`
 
     def text(self) -> str:
-        """The query text, with the page as LIMIT/OFFSET (integers parsed by `bind`)."""
+        """The query text, with the page as LIMIT/OFFSET (integers parsed by `bind`); for a
+        query answered with the search index, with the page of hits as VALUES instead."""
+        if self.query.searched is not None:
+            if self.hits is None:
+                raise QueryError(f"{self.query.name} needs the search index: call search() first")
+            return with_values(self.query.text, INDEX_VARIABLES, self.hits)
         if not self.query.paginated or (self.limit is None and not self.offset):
             return self.query.text
         page = f"\nOFFSET {int(self.offset)}" if self.offset else ""
@@ -538,3 +580,23 @@ def bind(
     if max_limit is not None and call.limit is None and query.paginated:
         call.limit = max_limit
     return call
+
+
+def search(call: Call, index: SearchIndex) -> Call:
+    """Match a search-index query's searched parameter with `index` and give `call` that page of
+    hits: (entity, the text that matched best, rank from 1), best first."""
+    assert call.query.searched is not None
+    text = call.substitutions[Variable(call.query.searched)].value
+    lang = call.substitutions.get(Variable("lang"))
+    limit = call.limit if call.limit is not None else max(index.entities, 1)
+    found = index.search(text, lang.value if lang is not None else None, None, limit, call.offset)
+    call.hits = [
+        _hit_terms(hit.iri, hit.matched, hit.matched_lang, call.offset + n)
+        for n, hit in enumerate(found.hits, start=1)
+    ]
+    return call
+
+
+def _hit_terms(iri: str, text: str, lang: str, rank: int) -> tuple[NamedNode, Literal, Literal]:
+    matched = Literal(text, language=lang) if lang else Literal(text)
+    return NamedNode(iri), matched, Literal(str(rank), datatype=NamedNode(XSD + "integer"))

@@ -154,6 +154,11 @@ def _query_canned(args: argparse.Namespace, s: Settings, name: str, values: dict
     query = Catalogue(s.queries).get(name)
     with _local_executor(s) as engine:
         call = bind(query, values, engine=engine)
+        if query.searched is not None:  # answered with the build's search index
+            from kg.catalogue import search
+            from kg.search import SearchIndex
+
+            search(call, SearchIndex(s.store))
         result = engine.execute(
             call.text(), substitutions=call.substitutions, accept_format=_wire_format(args.format)
         )

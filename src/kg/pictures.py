@@ -132,7 +132,8 @@ def outcome_numbers(graph: rdflib.Graph, outcome: object) -> OutcomeNumbers:
 # DOT text
 
 
-def _quote(text: str) -> str:
+def dot_string(text: str) -> str:
+    """`text` as a quoted DOT string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -210,18 +211,20 @@ def model_dot(tbox: rdflib.Graph, data: rdflib.Graph) -> str:
             for r in sorted(datatype.get(cls, []))
         )
         lines.append(
-            f"  {_quote(_local(cls))} [label=<{title}{rows}>, "
-            f'URL="/ontology/{_local(cls)}.html", tooltip={_quote(str(cls))}];'
+            f"  {dot_string(_local(cls))} [label=<{title}{rows}>, "
+            f'URL="/ontology/{_local(cls)}.html", tooltip={dot_string(str(cls))}];'
         )
     for cls in sorted(classes):
         for sup in sorted(tbox.objects(cls, RDFS.subClassOf)):
             if sup in classes:
                 lines.append(
-                    f"  {_quote(_local(cls))} -> {_quote(_local(sup))} "
+                    f"  {dot_string(_local(cls))} -> {dot_string(_local(sup))} "
                     '[arrowhead=empty, color="#999999", style=solid];'
                 )
     for src, dst, text, style in sorted(edges):
-        lines.append(f"  {_quote(src)} -> {_quote(dst)} [label={_quote(text)}, style={style}];")
+        lines.append(
+            f"  {dot_string(src)} -> {dot_string(dst)} [label={dot_string(text)}, style={style}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -252,24 +255,24 @@ def evidence_dot(graph: rdflib.Graph) -> str:
     ]
     for t in sorted(therapies):
         lines.append(
-            f"  {_quote(_local(t))} [label={_quote(label(graph, t))}, shape=box, "
+            f"  {dot_string(_local(t))} [label={dot_string(label(graph, t))}, shape=box, "
             f'fillcolor="#e3f1e3", color="#4b8b4b", URL="/scad/{_local(t)}"];'
         )
     for d in sorted(diseases):
         lines.append(
-            f"  {_quote(_local(d))} [label={_quote(label(graph, d))}, shape=ellipse, "
+            f"  {dot_string(_local(d))} [label={dot_string(label(graph, d))}, shape=ellipse, "
             f'fillcolor="#fbe9e7", color="#b5523b", URL="/scad/{_local(d)}"];'
         )
     for (t, d), texts in sorted(numbers.items()):
         lines.append(
-            f"  {_quote(_local(t))} -> {_quote(_local(d))} "
-            f'[label={_quote(chr(10).join(sorted(texts)))}, color="#2f5f8f", penwidth=1.6];'
+            f"  {dot_string(_local(t))} -> {dot_string(_local(d))} "
+            f'[label={dot_string(chr(10).join(sorted(texts)))}, color="#2f5f8f", penwidth=1.6];'
         )
     for (t, d), texts in sorted(directions.items()):
         if (t, d) not in numbers:
             lines.append(
-                f"  {_quote(_local(t))} -> {_quote(_local(d))} "
-                f'[label={_quote(", ".join(sorted(texts)))}, style=dashed, color="#999999", '
+                f"  {dot_string(_local(t))} -> {dot_string(_local(d))} "
+                f'[label={dot_string(", ".join(sorted(texts)))}, style=dashed, color="#999999", '
                 'fontcolor="#666666"];'
             )
     lines.append("}")
@@ -278,6 +281,14 @@ def evidence_dot(graph: rdflib.Graph) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Rendering
+
+
+def svg(dot_text: str, timeout: float = 10.0) -> str:
+    """The SVG Graphviz draws for `dot_text`, as text (for pictures drawn on request)."""
+    done = subprocess.run(
+        ["dot", "-Tsvg"], input=dot_text.encode(), capture_output=True, check=True, timeout=timeout
+    )
+    return done.stdout.decode()
 
 
 def render(dot_text: str, target: Path, formats: Iterable[str] = ("svg", "png")) -> list[Path]:

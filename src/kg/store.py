@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyoxigraph
@@ -37,8 +37,16 @@ def open_read_only(store_path: Path) -> Store:
         raise StoreError(f"cannot open the store at {store_path}: {exc}") from exc
 
 
-def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
-    """Write a new store with one named graph per entry, then make `store_path` point at it."""
+def write_store(
+    store_path: Path,
+    graphs: dict[str, Iterable[Quad]],
+    before_swap: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write a new store with one named graph per entry, then make `store_path` point at it.
+
+    `before_swap(build_dir)` adds to the complete build folder what must be served with it (the
+    search index) before the link moves; if it fails, the new build is deleted and the old one
+    stays served."""
     builds = _builds_dir(store_path)
     builds.mkdir(parents=True, exist_ok=True)
     # A fresh folder each time, even for two builds in the same second from one process.
@@ -53,6 +61,12 @@ def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
     except Exception as exc:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise StoreError(f"cannot write the new store in {build_dir}: {exc}") from exc
+    if before_swap is not None:
+        try:
+            before_swap(build_dir)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
     swap_link(store_path, build_dir)
     _prune(builds, keep=build_dir)
     return build_dir

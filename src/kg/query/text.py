@@ -9,7 +9,9 @@ case is refused. The store parses the query again and reports syntax errors with
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kg.errors import QueryError
 
@@ -201,3 +203,25 @@ def is_index_lookup(toks: list[Token]) -> bool:
         return False
     variables = [t.text[1:] for t in terms if t.kind == "var"]
     return len(variables) == len(set(variables))
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """`query` with a VALUES clause at the start of its first WHERE group (outside `#` comment
+    lines): how a query gets several rows of values, which substitutions (one term per
+    variable) cannot give. The values are pyoxigraph terms written in their own syntax (None is
+    UNDEF), never raw text."""
+    head = " ".join(f"?{name}" for name in names)
+    data = " ".join(
+        "(" + " ".join("UNDEF" if term is None else str(term) for term in row) + ")" for row in rows
+    )
+    offset = 0
+    for line in query.splitlines(keepends=True):
+        match = None if line.lstrip().startswith("#") else _WHERE.search(line)
+        if match is not None:
+            at = offset + match.end()
+            return f"{query[:at]}\n  VALUES ({head}) {{ {data} }}\n{query[at:]}"
+        offset += len(line)
+    raise QueryError("no WHERE { … } to bind values in")

@@ -8,7 +8,18 @@ from typing import Any
 from flask import Flask
 
 from kg.config import Settings
-from kg.web import api, cors, errors, graph_store, health, linked, page, service_description, sparql
+from kg.web import (
+    api,
+    cors,
+    errors,
+    graph_store,
+    health,
+    linked,
+    page,
+    search,
+    service_description,
+    sparql,
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -29,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         page.bp,
         linked.bp,
         api.bp,
+        search.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

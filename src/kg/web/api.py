@@ -23,7 +23,7 @@ from kg.errors import ParameterError
 from kg.mediatypes import HTML, JSON, RESULT_FORMATS, Format, choose
 from kg.vocab import PREFIXES, curie, expand
 from kg.web.conditional import cached
-from kg.web.dataset import get_catalogue, get_executor
+from kg.web.dataset import get_catalogue, get_executor, search_index
 
 bp = Blueprint("api", __name__)
 
@@ -41,13 +41,16 @@ def run(call: cat.Call, fmt: Format) -> bytes:
 
 def bind_request(query: cat.CannedQuery) -> cat.Call:
     values = {k: v for k, v in request.args.items()}
-    return cat.bind(
+    call = cat.bind(
         query,
         values,
         engine=get_executor(),
         max_limit=current_app.config["KG"].max_rows,
         ignore=("format",),
     )
+    if query.searched is not None:  # `# index: search ?q`: the page of hits from the index
+        cat.search(call, search_index())
+    return call
 
 
 def pick_format(offered: list[Format]) -> Format:

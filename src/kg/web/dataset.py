@@ -27,6 +27,7 @@ from kg.catalogue import Catalogue
 from kg.config import Settings
 from kg.query import executor as executor_mod
 from kg.query.executor import Executor
+from kg.search import SearchIndex
 from kg.store import open_read_only
 from kg.vocab import DATASET, GRAPHS, OWL, SCAD, VOID
 from kg.web.cache import ResultCache
@@ -125,6 +126,12 @@ def get_catalogue() -> Catalogue:
         with _lock:
             ext.setdefault("kg_catalogue", Catalogue(current_app.config["KG"].queries))
     return ext["kg_catalogue"]
+
+
+def search_index() -> SearchIndex:
+    """The served build's search index (kg.search), opened once per build."""
+    build = served()
+    return build.derived("search", lambda: SearchIndex(build.store_path))
 
 
 def get_store() -> Store:

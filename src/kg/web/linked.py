@@ -42,6 +42,7 @@ from kg.query.executor import Executor
 from kg.vocab import OWL, RDFS, SCAD, SKOS, curie
 from kg.web.conditional import cached
 from kg.web.dataset import get_executor
+from kg.web.neighbourhood import neighbourhood
 
 bp = Blueprint("linked", __name__)
 
@@ -324,6 +325,7 @@ def entity_page(engine: Executor, node: NamedNode, lang: str, page_number: int) 
     incoming = _incoming(engine.select(INCOMING, node=node), lang)
     local = node.value[len(SCAD) :]
     docs = output_folder() / "ontology" / f"{local}.html"
+    drawing = neighbourhood(engine, node, lang, current_app.config["KG"].query_timeout)
     return render_template(
         "linked_entity.html",
         iri=node.value,
@@ -340,6 +342,7 @@ def entity_page(engine: Executor, node: NamedNode, lang: str, page_number: int) 
         formats=[f for f in OFFERED if f is not HTML],
         lang=lang,
         title=_pick(texts["labels"], lang, curie(node.value)),
+        neighbourhood=drawing,
     )
 
 

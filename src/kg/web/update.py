@@ -2,7 +2,7 @@
 
 The served store stays read-only (several workers and query processes read it). An update
 copies the current build, applies the update to the copy in a separate process (with the query
-time limit) and swaps the store link to it as `kg build` does. This worker serves the new build
+time limit), indexes the copy for search and swaps the store link to it as `kg build` does. This worker serves the new build
 at once; the others pick it up as they pick up any rebuild (kg.web.dataset.watch), or, with
 that check off, by a graceful restart of the workers (SIGHUP to `kg serve`).
 """
@@ -20,6 +20,7 @@ from flask import Response, current_app
 
 from kg.errors import QueryError, QueryRefused, QueryTimeout, StoreError
 from kg.query import text as query_text
+from kg.search import write_index
 from kg.store import swap_link
 from kg.vocab import GRAPHS, SCAD, VOID
 from kg.web.dataset import reopen
@@ -73,6 +74,11 @@ def apply_update(text: str) -> Response:
         if done.returncode == 3:
             raise QueryError(message[0])
         raise StoreError(f"update failed: {message[0]}")
+    try:
+        write_index(new)  # the copy's search index, made anew for the updated graph
+    except StoreError:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     swap_link(link, new)
     reopen(current_app._get_current_object())
     server = current_app.config.get("KG_SERVER_PID")  # set by kg.serve.worker_app
