@@ -11,7 +11,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from kg import __version__
-from kg.config import PROJECT_ROOT, Settings, default_output, default_sources, default_store
+from kg.config import (
+    PROJECT_ROOT,
+    Settings,
+    default_extra_sources,
+    default_output,
+    default_sources,
+    default_store,
+)
 from kg.errors import KgError
 
 
@@ -39,10 +46,28 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     store = None if args.check else (args.store or default_store())
     owl = None if args.check else (args.owl or default_output() / "scad.owl")
+    cache = None if store is None or args.no_cache else store.with_name(store.name + ".cache")
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    report = build(args.sources, store, owl, log=log)
+    extra = [*args.extra, *default_extra_sources()]
+    report = build(args.sources, store, owl, log=log, extra=extra, cache_dir=cache)
     print("build checked (nothing written):" if args.check else "build done:")
     print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from kg import synth
+
+    vocab = synth.vocabulary(args.sources)
+    if args.output in (None, "-"):
+        synth.write(args.count, vocab, sys.stdout, seed=args.seed)
+        return 0
+    path = Path(args.output)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        synth.write(args.count, vocab, out, seed=args.seed)
+    tmp.replace(path)
+    print(f"{path}: {args.count} synthetic statements (seed {args.seed})", file=sys.stderr)
     return 0
 
 
@@ -240,9 +265,34 @@ def make_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"merged OWL file for Protégé (default: {default_output() / 'scad.owl'})",
     )
+    p.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="one more data file (Turtle) for the statements graph, e.g. from `kg synth`; "
+        "repeatable (also: $KG_EXTRA_SOURCES, separated by ':')",
+    )
     p.add_argument("--check", action="store_true", help="do everything but write")
+    p.add_argument(
+        "--no-cache", action="store_true", help="check everything again (cache: STORE.cache/)"
+    )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser(
+        "synth", help="write N synthetic statements (own synth: namespace) for measuring at size"
+    )
+    p.add_argument("count", type=int, metavar="N", help="how many statements")
+    p.add_argument("-o", "--output", help="output Turtle file (default: standard output)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed (default 0): same seed, same file"
+    )
+    p.add_argument(
+        "--sources", type=Path, default=default_sources(), help="where to read the vocabulary"
+    )
+    p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser(
         "serve", help="serve SPARQL and the browser page (granian, from KG_* settings)"

@@ -44,6 +44,12 @@ def default_sources() -> Path:
     return _env_path("KG_SOURCES", PROJECT_ROOT / "ontology")
 
 
+def default_extra_sources() -> list[Path]:
+    """KG_EXTRA_SOURCES: more data files for `kg build`, separated by os.pathsep (`:`)."""
+    value = os.environ.get("KG_EXTRA_SOURCES", "")
+    return [Path(os.path.abspath(os.path.expanduser(p))) for p in value.split(os.pathsep) if p]
+
+
 def default_queries() -> Path:
     """KG_QUERIES, or queries/ under the project: the canned queries' folder."""
     return _env_path("KG_QUERIES", PROJECT_ROOT / "queries")
