@@ -211,18 +211,22 @@ def classify(tbox: rdflib.Graph, store: Store, cache: CheckCache) -> rdflib.Grap
     """HermiT over the TBox and the facts about its nominals: its findings and their closure."""
     facts = rdflib.Graph()
     names = sorted(nominals(tbox))
+    text = pyoxigraph.serialize(
+        (q.triple for q in store.quads_for_pattern(None, None, None, NamedNode(GRAPHS[TBOX]))),
+        format=pyoxigraph.RdfFormat.N_TRIPLES,
+    )
     if names:
         rows = store.query(
             "CONSTRUCT { ?n ?p ?o } WHERE { VALUES ?n { "
             + " ".join(f"<{n}>" for n in names)
             + f" }} GRAPH <{GRAPHS[DATA]}> {{ ?n ?p ?o }} }}"
         )
-        facts.parse(
-            data=pyoxigraph.serialize(rows, format=pyoxigraph.RdfFormat.N_TRIPLES), format="nt"
-        )
+        found = pyoxigraph.serialize(rows, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        facts.parse(data=found, format="nt")
+        text += found
     merged = tbox + facts
-    text = "\n".join(sorted(merged.serialize(format="nt").splitlines()))
-    key = digest("hermit", text)
+    # the key: the stored triples (blank nodes with their canonical labels), in sorted order
+    key = digest("hermit", b"\n".join(sorted(text.splitlines())))
     cached = cache.get("hermit", key)
     if cached is not None:
         found = rdflib.Graph()

@@ -32,7 +32,6 @@ from kg.vocab import GRAPHS
 
 SHAPES_FILE = "shapes.ttl"
 TBOX, DATA = "ontology", "statements"
-BATCH = 100_000  # quads handed to the store at a time
 
 
 @dataclass
@@ -119,13 +118,13 @@ def read_sources(root: Path, store: Store, extra: Iterable[Path] = ()) -> Source
     sources = source_files(root, extra)
     whole = hashlib.sha256()
     blank: dict[str, list[Quad]] = {TBOX: [], DATA: []}
-    for source in sources.files:
-        graph = NamedNode(GRAPHS[source.part])
-        seen: dict[NamedNode | BlankNode, None] = {}
-        # the digest first: a file that cannot be read fails before anything is stored
-        source.digest = file_digest(source.path)
 
-        def quads(source: SourceFile = source, graph: NamedNode = graph, seen: dict = seen):
+    def quads() -> Iterator[Quad]:
+        for source in sources.files:
+            graph = NamedNode(GRAPHS[source.part])
+            seen: dict[NamedNode | BlankNode, None] = {}
+            # the digest first: a file that cannot be read fails before anything is stored
+            source.digest = file_digest(source.path)
             for q in parse(source.path):
                 source.triples += 1
                 seen.setdefault(q.subject, None)
@@ -133,16 +132,11 @@ def read_sources(root: Path, store: Store, extra: Iterable[Path] = ()) -> Source
                     blank[source.part].append(q)
                 else:
                     yield Quad(q.subject, q.predicate, q.object, graph)
+            source.subjects = list(seen)
+            whole.update(source.rel.encode() + b"\0" + source.digest.encode())
 
-        batch: list[Quad] = []
-        for q in quads():
-            batch.append(q)
-            if len(batch) >= BATCH:
-                store.bulk_extend(batch)
-                batch = []
-        store.bulk_extend(batch)
-        source.subjects = list(seen)
-        whole.update(source.rel.encode() + b"\0" + source.digest.encode())
+    # one bulk load for all files: each call of the bulk loader writes its own files on disk
+    store.bulk_extend(quads())
     for part, quads_ in blank.items():
         names = canonical_blank_nodes(quads_, part)
         graph = NamedNode(GRAPHS[part])
