@@ -48,7 +48,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     owl = None if args.check else (args.owl or default_output() / "scad.owl")
     cache = None if store is None or args.no_cache else store.with_name(store.name + ".cache")
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    extra = [*args.extra, *default_extra_sources()]
+    extra = [*args.extra_sources, *default_extra_sources()]
     report = build(args.sources, store, owl, log=log, extra=extra, cache_dir=cache)
     print("build checked (nothing written):" if args.check else "build done:")
     print("\n".join(report.lines()))
@@ -267,6 +267,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--extra",
+        dest="extra_sources",
         type=Path,
         action="append",
         default=[],

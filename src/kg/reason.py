@@ -316,7 +316,8 @@ class Rules:
         )
 
     def domains_ranges(self, graphs: str) -> list[str]:
-        """prp-dom and prp-rng (through prp-spo1), the named class and all its superclasses."""
+        """prp-dom and prp-rng (through prp-spo1), the named class and all its superclasses;
+        `graphs`: a VALUES clause for ?g, or "" for every graph."""
         rules = []
         for axiom, pattern in ((RDFS.domain, "?x ?p ?o"), (RDFS.range, "?o ?p ?x")):
             pairs = [
@@ -332,7 +333,7 @@ class Rules:
                         f"GRAPH <{INFERRED}> {{ ?x a ?c }}",
                         pairs,
                         "?p ?c",
-                        f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ {pattern} }} FILTER(!isLITERAL(?x))",
+                        f"{graphs} GRAPH ?g {{ {pattern} }} FILTER(!isLITERAL(?x))",
                     )
                 )
         return rules
@@ -423,15 +424,6 @@ class Rules:
                     facts += [f"{_iri(m)} a {_iri(c)} ." for c in sorted(self.up(cls))]
         return f"INSERT DATA {{ GRAPH <{INFERRED}> {{ {' '.join(facts)} }} }}" if facts else None
 
-    def disjoint_pairs(self) -> list[tuple[URIRef, URIRef]]:
-        pairs = set()
-        for group in self.tbox.subjects(RDF.type, OWL.AllDisjointClasses):
-            members = list(Collection(self.tbox, self.tbox.value(group, OWL.members)))
-            pairs.update((a, b) for a in members for b in members if str(a) < str(b))
-        for a, b in self.tbox.subject_objects(OWL.disjointWith):
-            pairs.add((a, b))
-        return sorted(p for p in pairs if all(isinstance(c, URIRef) for c in p))
-
 
 def _size(store: Store) -> int:
     rows = store.query(
@@ -445,38 +437,51 @@ def _first(store: Store, query: str) -> list:
     return list(store.query(query + " LIMIT 10"))
 
 
+def disjoint_groups(tbox: rdflib.Graph) -> list[list[URIRef]]:
+    """Classes that share no member: each owl:AllDisjointClasses, each owl:disjointWith pair."""
+    groups = [
+        sorted(Collection(tbox, tbox.value(group, OWL.members)))
+        for group in tbox.subjects(RDF.type, OWL.AllDisjointClasses)
+    ]
+    groups += [sorted(pair) for pair in tbox.subject_objects(OWL.disjointWith)]
+    return sorted(g for g in groups if all(isinstance(c, URIRef) for c in g))
+
+
 def check_consistency(store: Store, rules: Rules) -> None:
-    """What OWL 2 RL finds inconsistent, on the asserted and inferred data."""
+    """What OWL 2 RL finds inconsistent, on the asserted and inferred data. Each check is one
+    scan (types are closed under the hierarchy, so a member of two disjoint classes is typed
+    with both)."""
     found: list[str] = []
-    pairs = rules.disjoint_pairs()
-    if pairs:
-        values = " ".join(f"({_iri(a)} {_iri(b)})" for a, b in pairs)
+    for group in disjoint_groups(rules.tbox):
+        members = " ".join(_iri(c) for c in group)
         for row in _first(
             store,
-            f"SELECT ?x ?a ?b WHERE {{ VALUES (?a ?b) {{ {values} }} "
-            f"VALUES ?g {{ {TYPES} }} VALUES ?h {{ {TYPES} }} "
-            "GRAPH ?g { ?x a ?a } GRAPH ?h { ?x a ?b } }",
+            f"SELECT ?x (GROUP_CONCAT(STR(?c); SEPARATOR=' and ') AS ?cs) WHERE {{ "
+            f"VALUES ?c {{ {members} }} GRAPH ?g {{ ?x a ?c }} }} GROUP BY ?x "
+            "HAVING (COUNT(DISTINCT ?c) > 1)",
         ):
-            found.append(
-                f"{row['x']} is both {row['a']} and {row['b']}, which are disjoint classes"
-            )
-    for row in _first(
-        store, f"SELECT ?x WHERE {{ VALUES ?g {{ {TYPES} }} GRAPH ?g {{ ?x a <{OWL.Nothing}> }} }}"
-    ):
+            found.append(f"{row['x']} is a member of disjoint classes: {row['cs'].value}")
+    for row in _first(store, f"SELECT ?x WHERE {{ GRAPH ?g {{ ?x a <{OWL.Nothing}> }} }}"):
         found.append(f"{row['x']} is a member of owl:Nothing")
     tbox = rules.tbox
-    functional = sorted(tbox.subjects(RDF.type, OWL.FunctionalProperty))
-    for prop in functional:
+    for prop in sorted(tbox.subjects(RDF.type, OWL.FunctionalProperty)):
         data_property = (prop, RDF.type, OWL.DatatypeProperty) in tbox
         props = " ".join(_iri(p) for p in sorted(rules.below(prop)))
-        rows = _first(
+        several = _first(
             store,
-            f"SELECT ?x ?v ?w WHERE {{ VALUES ?p {{ {props} }} VALUES ?q {{ {props} }} "
-            f"VALUES ?g {{ {VALUES_OF} }} VALUES ?h {{ {VALUES_OF} }} "
-            "GRAPH ?g { ?x ?p ?v } GRAPH ?h { ?x ?q ?w } "
-            "FILTER(STR(?v) < STR(?w) && COALESCE(?v != ?w, true)) }",
+            f"SELECT ?x WHERE {{ VALUES ?p {{ {props} }} GRAPH ?g {{ ?x ?p ?v }} }} "
+            "GROUP BY ?x HAVING (COUNT(DISTINCT ?v) > 1)",
         )
-        for row in rows:
+        if not several:
+            continue
+        who = " ".join(str(row["x"]) for row in several)
+        # two terms may be one value ("1" and "1.0" as decimals): compare them as values
+        for row in _first(
+            store,
+            f"SELECT ?x ?v ?w WHERE {{ VALUES ?x {{ {who} }} VALUES ?p {{ {props} }} "
+            f"VALUES ?q {{ {props} }} GRAPH ?g {{ ?x ?p ?v }} GRAPH ?h {{ ?x ?q ?w }} "
+            "FILTER(STR(?v) < STR(?w) && COALESCE(?v != ?w, true)) }",
+        ):
             if data_property:
                 found.append(
                     f"{row['x']} has two values of the functional property {_iri(prop)}: "
@@ -495,7 +500,7 @@ def check_consistency(store: Store, rules: Rules) -> None:
         allowed = ", ".join(_iri(d) for d in fits)
         for row in _first(
             store,
-            f"SELECT ?x ?v WHERE {{ VALUES ?g {{ {ASSERTED} }} GRAPH ?g {{ ?x {_iri(prop)} ?v }} "
+            f"SELECT ?x ?v WHERE {{ GRAPH ?g {{ ?x {_iri(prop)} ?v }} "
             f"FILTER(isLITERAL(?v) && DATATYPE(?v) NOT IN ({allowed})) }}",
         ):
             found.append(
@@ -510,13 +515,13 @@ def check_consistency(store: Store, rules: Rules) -> None:
 def materialise(store: Store, rules: Rules, hermit: rdflib.Graph) -> int:
     """Run the rules to a fixed point into the inferred graph; return the passes it took."""
     store.update(rules.closure())
-    for rule in rules.domains_ranges(ASSERTED):
+    for rule in rules.domains_ranges(""):  # every graph: the others hold only rdf:type
         store.update(rule)
     facts = rules.nominal_types()
     if facts:
         store.update(facts)
     loop = [r for r in [rules.has_values(), *rules.defined_classes()] if r]
-    loop += rules.domains_ranges(f"<{DERIVED}>")
+    loop += rules.domains_ranges(f"VALUES ?g {{ <{DERIVED}> }}")
     size, passes = _size(store), 0
     while loop and passes < MAX_PASSES:
         passes += 1
