@@ -223,6 +223,7 @@ DIRECTION_ROWS = f"""SELECT DISTINCT ?t ?d ?w WHERE {{
   FILTER NOT EXISTS {{ ?s <{S.outcome}> ?o }}
 }}"""
 MAX_NUMBERS = 6  # an arrow with more outcomes than this is summarised
+MAX_ARROWS = 80  # a map with more therapy-disease pairs than this shows the busiest
 
 
 def _names(store: Store, nodes: set[str]) -> rdflib.Graph:
@@ -283,17 +284,31 @@ def evidence_dot(store: Store) -> str:
         numbers.setdefault((URIRef(r["t"]), URIRef(r["d"])), set()).add(text)
     for t, d, w in ways:
         directions.setdefault((URIRef(t), URIRef(d)), set()).add(label(graph, URIRef(w)))
+    weight: dict[tuple[URIRef, URIRef], int] = {}
+    for r in rows:
+        pair = (URIRef(r["t"]), URIRef(r["d"]))
+        weight[pair] = weight.get(pair, 0) + 1
+    for t, d, _w in ways:
+        weight[(URIRef(t), URIRef(d))] = weight.get((URIRef(t), URIRef(d)), 0) + 1
+    left_out = 0
+    if len(weight) > MAX_ARROWS:  # at size: the busiest pairs only, and how many are left out
+        kept = set(sorted(weight, key=lambda pair: (-weight[pair], pair))[:MAX_ARROWS])
+        left_out = len(weight) - MAX_ARROWS
+        numbers = {pair: texts for pair, texts in numbers.items() if pair in kept}
+        directions = {pair: texts for pair, texts in directions.items() if pair in kept}
     for pair, texts in numbers.items():
         if len(texts) > MAX_NUMBERS:
             shown = sorted(texts)[: MAX_NUMBERS - 1]
             numbers[pair] = {*shown, f"… {len(texts)} outcomes in all"}
     therapies = {t for t, _ in numbers} | {t for t, _ in directions}
     diseases = {d for _, d in numbers} | {d for _, d in directions}
+    title = "SCAD evidence map: therapy → disease, with the review's numbers"
+    if left_out:
+        title += f" (the {MAX_ARROWS} busiest pairs; {left_out} more not drawn)"
     lines = [
         "digraph evidence {",
         f'  graph [rankdir=LR, fontname="{FONT}", nodesep=0.3, ranksep=2.2, '
-        'label="SCAD evidence map: therapy → disease, with the review\'s numbers", '
-        "labelloc=t, fontsize=16];",
+        f"label={_quote(title)}, labelloc=t, fontsize=16];",
         f'  node [fontname="{FONT}", fontsize=11, style=filled];',
         f'  edge [fontname="{FONT}", fontsize=9];',
     ]
