@@ -196,7 +196,9 @@ def _store_facts(store: Store, tbox: rdflib.Graph, classes: list[URIRef]):
             f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s <{RDFS.label}> ?l }} }}"
         ):
             label = row["l"]
-            names.add((URIRef(row["s"].value), RDFS.label, Literal(label.value, lang=label.language)))
+            names.add(
+                (URIRef(row["s"].value), RDFS.label, Literal(label.value, lang=label.language))
+            )
     usage: dict[URIRef, int] = {}
     for row in store.query(
         f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPHS['statements']}> {{ ?s ?p ?o }} }} "
