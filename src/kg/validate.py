@@ -90,7 +90,7 @@ class Problems:
             if not where and files:
                 where = f"{files[0].rel}: "
             out.append(where + text)
-        return sorted(set(out), key=out.index)
+        return list(dict.fromkeys(out))
 
 
 # ---------------------------------------------------------------------------------------------
