@@ -10,6 +10,7 @@ from breakage import sources_with
 from conftest import SOURCES, Built
 
 from kg.build import build
+from kg.errors import ValidationError
 from kg.store import open_read_only
 
 
@@ -129,3 +130,60 @@ def test_rebuild_swaps_in_atomically_and_keeps_a_previous_build(tmp_path):
     assert first != second and store_path.is_symlink()
     builds = sorted(p.name for p in (tmp_path / "store.builds").iterdir())
     assert Path(second).name in builds and len(builds) <= 2
+
+
+def _copy_sources(tmp_path: Path) -> Path:
+    import shutil
+
+    root = tmp_path / "ontology"
+    shutil.copytree(SOURCES, root)
+    return root
+
+
+def _reused(report, step: str) -> tuple[int, int]:
+    found = __import__("re").search(r"(\d+) of (\d+) reused", report.reused[step])
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_rebuild_after_one_file_changed_rechecks_only_that_file(tmp_path):
+    root = _copy_sources(tmp_path)
+    store, cache = tmp_path / "store", tmp_path / "store.cache"
+    first = build(root, store, None, log=lambda _m: None, cache_dir=cache)
+    hits, slices = _reused(first, "validate")
+    assert hits == 0 and slices >= 13
+    entities = root / "data" / "entities.ttl"
+    entities.write_text(
+        entities.read_text(encoding="utf-8")
+        + "\nscad:new-disease a owl:NamedIndividual , scad:Disease ;\n"
+        '    rdfs:label "a new disease"@en , "新疾病"@zh .\n',
+        encoding="utf-8",
+    )
+    second = build(root, store, None, log=lambda _m: None, cache_dir=cache)
+    assert _reused(second, "validate") == (slices - 1, slices)  # entities.ttl's slice only
+    assert second.reused["reason"].startswith("TBox classification: 1 of 1 reused")
+    assert second.counts["statements"] == first.counts["statements"] + 4
+    build(root, tmp_path / "plain", None, log=lambda _m: None)
+    assert _quads(store) == _quads(tmp_path / "plain")  # the cache changes nothing but time
+
+
+def test_cache_does_not_hide_what_a_change_breaks_in_other_files(tmp_path):
+    """A slice's key is its content, the types of what it points to included: retyping the
+    review (in review.ttl) breaks the statements that cite it, in files that did not change."""
+    root = _copy_sources(tmp_path)
+    store, cache = tmp_path / "store", tmp_path / "store.cache"
+    build(root, store, None, log=lambda _m: None, cache_dir=cache)
+    target = os.readlink(store)
+    review = root / "data" / "review.ttl"
+    text = review.read_text(encoding="utf-8")
+    review.write_text(
+        text.replace(
+            "scad:sun-2025 a owl:NamedIndividual , scad:ReviewArticle",
+            "scad:sun-2025 a owl:NamedIndividual , scad:Journal",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as err:
+        build(root, store, None, log=lambda _m: None, cache_dir=cache)
+    cited = [p for p in err.value.problems if "scad:source" in p and "statements-s4-msct.ttl:" in p]
+    assert cited, err.value.problems
+    assert os.readlink(store) == target

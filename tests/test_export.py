@@ -205,3 +205,26 @@ def test_evidence_table_csv_and_tsv(store, settings, run_query):
     assert data == export_bytes(store, settings, ex.export_format("csv"))
     tsv = export_bytes(store, settings, ex.export_format("tsv")).decode("utf-8")
     assert tsv.splitlines()[0].startswith("?statement\t")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal(store, settings):
+    stream, out = Terminal(), io.BytesIO()
+    written = ex.export(
+        store, ex.export_format("nquads"), out, progress_stream=stream, settings=settings
+    )
+    assert written == len(out.getvalue().splitlines()) > 4000
+    text = stream.getvalue()
+    assert text.startswith("\rexport nquads: ") and text.endswith(f"{written:,}/{written:,}\n")
+
+
+@pytest.mark.parametrize("fmt", ["nquads", "turtle", "jsonld"])
+def test_sorting_in_runs_on_disk_gives_the_same_bytes(store, settings, monkeypatch, fmt):
+    """Memory is bounded by CHUNK lines: with tiny runs (merged from disk) the export is the same."""
+    whole = export_bytes(store, settings, ex.export_format(fmt))
+    monkeypatch.setattr(ex, "CHUNK", 500)
+    assert export_bytes(store, settings, ex.export_format(fmt)) == whole

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import rdflib
+from pyoxigraph import Store
 
 from kg.pictures import OutcomeNumbers, number, write_pictures
 
@@ -71,7 +72,7 @@ def test_outcome_numbers_read_like_the_review():
 def test_without_graphviz_the_pictures_are_skipped_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` on this PATH
     messages: list[str] = []
-    written = write_pictures(rdflib.Graph(), rdflib.Graph(), tmp_path / "pictures", messages.append)
+    written = write_pictures(rdflib.Graph(), Store(), tmp_path / "pictures", messages.append)
     assert written == [] and "Graphviz" in messages[0]
     assert not (tmp_path / "pictures").exists()
 

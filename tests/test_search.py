@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode, Variable
 
 from kg.build import build
 from kg.errors import KgError, SourceError, StoreError
-from kg.search import FOLDER, SearchIndex, write_index
+from kg.search import FOLDER, SearchIndex
 from kg.search.analysis import fold
 from kg.store import write_store
 from kg.vocab import SCAD
@@ -217,16 +217,20 @@ def test_the_index_follows_a_rebuild(tmp_path):
     assert SearchIndex(store).build_dir == second.build_dir
 
 
-def test_a_failed_index_leaves_the_old_build_served(built, tmp_path):
+def test_a_failed_index_leaves_the_old_build_served(built, tmp_path, monkeypatch):
+    from kg import build as build_module
+
     store = tmp_path / "store"
-    good = write_store(store, {}, before_swap=write_index)
+    build(SOURCES, store, None, log=lambda _m: None)
+    good = store.resolve()
     assert (good / FOLDER / "index.json").is_file()
 
-    def broken(build_dir: Path) -> None:
+    def broken(build_dir: Path, store=None) -> None:  # noqa: ANN001
         raise StoreError("the index could not be written")
 
+    monkeypatch.setattr(build_module, "write_index", broken)
     with pytest.raises(StoreError):
-        write_store(store, {}, before_swap=broken)
+        build(SOURCES, store, None, log=lambda _m: None)
     assert store.resolve() == good
     assert [p for p in good.parent.iterdir()] == [good]  # the half-made build is gone
 

@@ -1,47 +1,55 @@
-"""`kg build`: sources -> validate -> reason -> store, plus the merged OWL file for Protégé.
+"""`kg build`: sources -> validate -> reason -> store, plus the files for people (the OWL file
+for Protégé, the ontology pages, the pictures).
 
-Each step is its own module; this one only runs them in order, times them and reports.
+Each step is its own module; this one only runs them in order, times them and reports. The steps
+work on one new on-disk Oxigraph store (in `DIR.builds/`, or a temporary folder for `--check`)
+that is swapped in only when every check has passed. A step is a `(name, function)` pair in
+`STEPS` / `OUTPUT_STEPS`, so that a new one (a search index, …) is one more line.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import rdflib
-from rdflib import OWL, RDF, RDFS, XSD, Literal, URIRef
-from rdflib.compare import to_canonical_graph
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import __version__
+from kg.buildcache import CheckCache
 from kg.docs import write_docs
+from kg.export import write_protege
 from kg.pictures import write_pictures
 from kg.reason import reason
 from kg.search import write_index
-from kg.sources import read_sources
-from kg.store import rdflib_quads, write_store
+from kg.sources import Sources, read_sources, tbox_graph
+from kg.store import discard, finish, new_build, publish
 from kg.validate import validate
 from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
 
-T = TypeVar("T")
-VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
-DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")
-SCADNS = rdflib.Namespace(SCAD)
+VOID = PREFIXES["void"]
+DCTERMS = PREFIXES["dcterms"]
+XSD_INTEGER = NamedNode(PREFIXES["xsd"] + "integer")
+RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
 
 
 @dataclass
 class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    reused: dict[str, str] = field(default_factory=dict)  # step -> what it took from the cache
     store_dir: Path | None = None
     owl_file: Path | None = None
 
     def lines(self) -> list[str]:
         out = [f"  {step:<10} {seconds * 1000:8.0f} ms" for step, seconds in self.timings.items()]
         out.append(f"  {'total':<10} {sum(self.timings.values()) * 1000:8.0f} ms")
-        out += [f"  graph {name:<11} {n:6d} triples" for name, n in self.counts.items()]
+        out += [f"  graph {name:<11} {n:9,d} triples" for name, n in self.counts.items()]
+        out += [f"  reused     {step}: {what}" for step, what in self.reused.items()]
         if self.store_dir:
             out.append(f"  store      {self.store_dir}")
         if self.owl_file:
@@ -49,7 +57,97 @@ class BuildReport:
         return out
 
 
-def _timed(report: BuildReport, step: str, func: Callable[[], T], log: Callable[[str], None]) -> T:
+@dataclass
+class Build:
+    """What the steps share: the new store, the sources read into it, the TBox, the cache."""
+
+    store: Store
+    sources: Sources | None = None
+    tbox: rdflib.Graph | None = None
+    cache: CheckCache = field(default_factory=lambda: CheckCache(None))
+
+
+def _count(store: Store, graph: str) -> int:
+    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return int(next(iter(rows))["n"].value)
+
+
+def _one(store: Store, query: str) -> int:
+    return int(next(iter(store.query(query)))["n"].value)
+
+
+def metadata_quads(store: Store, digest: str) -> list[Quad]:
+    """VoID description of the dataset: triples per graph, classes, properties, licence, version.
+
+    Counted by queries on the store (linear scans), over the union of the other graphs."""
+    meta = NamedNode(GRAPHS["metadata"])
+    dataset = NamedNode(SCAD + "dataset")
+    quads: list[Quad] = []
+
+    def add(s: NamedNode, p: str, o: Any) -> None:
+        quads.append(Quad(s, NamedNode(p), o, meta))
+
+    def integer(n: int) -> Literal:
+        return Literal(str(n), datatype=XSD_INTEGER)
+
+    rdfs = PREFIXES["rdfs"]
+    add(dataset, RDF_TYPE.value, NamedNode(VOID + "Dataset"))
+    add(dataset, rdfs + "label", Literal("SCAD knowledge graph", language="en"))
+    add(dataset, rdfs + "label", Literal("干细胞治疗自身免疫病知识图谱", language="zh"))
+    add(dataset, DCTERMS + "license", NamedNode("https://creativecommons.org/licenses/by/4.0/"))
+    add(dataset, PREFIXES["owl"] + "versionInfo", Literal(__version__))
+    # The dataset's source is the one the ontology header names: the article it is curated from.
+    for row in store.query(
+        f"SELECT ?src WHERE {{ GRAPH <{GRAPHS['ontology']}> {{ <{ONTOLOGY_IRI}> <{DCTERMS}source> ?src }} }}"
+    ):
+        add(dataset, DCTERMS + "source", row["src"])
+    add(dataset, VOID + "uriSpace", Literal(SCAD))
+    add(dataset, SCAD + "sourceDigest", Literal(digest))
+    parts = ("ontology", "statements", "inferred")
+    for name in parts:
+        sub = NamedNode(GRAPHS[name] + "#void")
+        add(dataset, VOID + "subset", sub)
+        add(sub, RDF_TYPE.value, NamedNode(VOID + "Dataset"))
+        add(sub, SCAD + "graph", NamedNode(GRAPHS[name]))
+        add(sub, VOID + "triples", integer(_count(store, GRAPHS[name])))
+    graphs = " ".join(f"<{GRAPHS[n]}>" for n in parts)
+    # The inferred graph holds nothing asserted; a triple in both TBox and data counts once.
+    shared = _one(
+        store,
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPHS['ontology']}> {{ ?s ?p ?o }} "
+        f"GRAPH <{GRAPHS['statements']}> {{ ?s ?p ?o }} }}",
+    )
+    total = sum(_count(store, GRAPHS[n]) for n in parts) - shared
+    owl_class = PREFIXES["owl"] + "Class"
+    classes = _one(
+        store,
+        f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g "
+        f"{{ {{ ?c a <{owl_class}> }} UNION {{ ?x a ?c }} }} }}",
+    )
+    properties = _one(
+        store,
+        f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} "
+        "GRAPH ?g { ?s ?p ?o } }",
+    )
+    subjects = _one(
+        store,
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} "
+        "GRAPH ?g { ?s ?p ?o } }",
+    )
+    add(dataset, VOID + "triples", integer(total))
+    add(dataset, VOID + "classes", integer(classes))
+    add(dataset, VOID + "properties", integer(properties))
+    add(dataset, VOID + "distinctSubjects", integer(subjects))
+    return quads
+
+
+def _store_step(b: Build) -> None:
+    assert b.sources is not None
+    b.store.bulk_extend(metadata_quads(b.store, b.sources.digest))
+    finish(b.store)
+
+
+def _timed(report: BuildReport, step: str, func: Callable[[], Any], log: Callable[[str], None]):
     start = time.perf_counter()
     result = func()
     report.timings[step] = time.perf_counter() - start
@@ -57,105 +155,60 @@ def _timed(report: BuildReport, step: str, func: Callable[[], T], log: Callable[
     return result
 
 
-def metadata_graph(parts: dict[str, rdflib.Graph], digest: str) -> rdflib.Graph:
-    """VoID description of the dataset: triples per graph, classes, properties, licence, version."""
-    g = rdflib.Graph()
-    dataset = URIRef(SCAD + "dataset")
-    g.add((dataset, RDF.type, VOID.Dataset))
-    g.add((dataset, RDFS.label, Literal("SCAD knowledge graph", lang="en")))
-    g.add((dataset, RDFS.label, Literal("干细胞治疗自身免疫病知识图谱", lang="zh")))
-    g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-    g.add((dataset, OWL.versionInfo, Literal(__version__)))
-    # The dataset's source is the one the ontology header names: the article it is curated from.
-    for source in parts["ontology"].objects(URIRef(ONTOLOGY_IRI), DCTERMS.source):
-        g.add((dataset, DCTERMS.source, source))
-    g.add((dataset, VOID.uriSpace, Literal(SCAD)))
-    g.add((dataset, SCADNS.sourceDigest, Literal(digest)))
-    union = rdflib.Graph()
-    for name, graph in parts.items():
-        union += graph
-        sub = URIRef(GRAPHS[name] + "#void")
-        g.add((dataset, VOID.subset, sub))
-        g.add((sub, RDF.type, VOID.Dataset))
-        g.add((sub, SCADNS.graph, URIRef(GRAPHS[name])))
-        g.add((sub, VOID.triples, Literal(len(graph), datatype=XSD.integer)))
-    classes = set(union.subjects(RDF.type, OWL.Class)) | set(union.objects(None, RDF.type))
-    properties = set(union.predicates())
-    g.add((dataset, VOID.triples, Literal(len(union), datatype=XSD.integer)))
-    g.add((dataset, VOID.classes, Literal(len(classes), datatype=XSD.integer)))
-    g.add((dataset, VOID.properties, Literal(len(properties), datatype=XSD.integer)))
-    g.add(
-        (dataset, VOID.distinctSubjects, Literal(len(set(union.subjects())), datatype=XSD.integer))
-    )
-    return g
-
-
-def protege_graph(ontology: rdflib.Graph, statements: rdflib.Graph) -> rdflib.Graph:
-    """Ontology + statements as one OWL document, every individual declared (no guessing)."""
-    merged = rdflib.Graph()
-    for prefix, iri in PREFIXES.items():
-        merged.bind(prefix, iri)
-    merged += ontology
-    merged += statements
-    classes = set(merged.subjects(RDF.type, OWL.Class))
-    for subject, cls in list(merged.subject_objects(RDF.type)):
-        if cls in classes and isinstance(subject, URIRef):
-            merged.add((subject, RDF.type, OWL.NamedIndividual))
-    return merged
-
-
 def build(
     sources_dir: Path,
     store_path: Path | None,
     owl_file: Path | None,
     log: Callable[[str], None] = print,
+    extra: Iterable[Path] = (),
+    cache_dir: Path | None = None,
 ) -> BuildReport:
-    """Run the whole build; with store_path None (--check) nothing is written."""
+    """Run the whole build; with store_path None (--check) nothing is kept.
+
+    `extra`: data files beyond the sources folder; `cache_dir`: where check results are kept
+    for the next build (None: no cache)."""
     report = BuildReport()
-    sources = _timed(report, "read", lambda: read_sources(sources_dir), log)
-    _timed(report, "validate", lambda: validate(sources), log)
-    ontology = to_canonical_graph(sources.merged("ontology"))
-    statements = to_canonical_graph(sources.merged("statements"))
-    inferred = _timed(report, "reason", lambda: reason(ontology, statements), log)
-    parts = {"ontology": ontology, "statements": statements, "inferred": inferred}
-    parts["metadata"] = metadata_graph(parts, sources.digest)
-    report.counts = {name: len(g) for name, g in parts.items()}
-    if store_path is None:
-        return report
-    quads = {name: rdflib_quads(g, GRAPHS[name]) for name, g in parts.items()}
-
-    # The search index is written into the new build folder before the store link moves to it
-    # (timed on its own: the store step's time is the rest).
-    def index(build_dir: Path) -> None:
-        _timed(report, "search", lambda: write_index(build_dir), log)
-
-    report.store_dir = _timed(
-        report, "store", lambda: write_store(store_path, quads, before_swap=index), log
+    work = (
+        Path(tempfile.mkdtemp(prefix="kg-check-")) if store_path is None else new_build(store_path)
     )
-    report.timings["store"] -= report.timings["search"]
-    report.timings["search"] = report.timings.pop("search")  # listed after the store step
+    b = Build(store=Store(str(work)), cache=CheckCache(cache_dir))
+
+    def read() -> None:
+        b.sources = read_sources(sources_dir, b.store, extra)
+        b.tbox = tbox_graph(b.store)
+
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("read", read),
+        ("validate", lambda: validate(b.store, b.sources, b.tbox, b.cache)),
+        ("reason", lambda: reason(b.store, b.tbox, b.cache)),
+        ("store", lambda: _store_step(b)),
+        # The search index goes into the build folder before the store link moves to it.
+        ("search", lambda: None if store_path is None else write_index(work, b.store)),
+    ]
+    try:
+        for name, func in steps:
+            reused = _timed(report, name, func, log)
+            if isinstance(reused, str):
+                report.reused[name] = reused
+        report.counts = {name: _count(b.store, iri) for name, iri in GRAPHS.items()}
+    except BaseException:
+        del b.store
+        discard(work)
+        raise
+    if store_path is None:
+        del b.store
+        discard(work)
+        return report
+    report.store_dir = publish(store_path, work)
+    b.cache.prune()
     if owl_file is not None:
-
-        def write_owl() -> Path:
-            owl_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = owl_file.with_suffix(owl_file.suffix + ".tmp")
-            protege_graph(ontology, statements).serialize(tmp, format="xml", encoding="utf-8")
-            tmp.replace(owl_file)
-            return owl_file
-
-        report.owl_file = _timed(report, "owl", write_owl, log)
-        # Output steps for people: the ontology's HTML pages and the Graphviz pictures.
         out = owl_file.parent
-        _timed(
-            report,
-            "docs",
-            lambda: write_docs(ontology, statements, inferred, out / "ontology"),
-            log,
-        )
-        _timed(
-            report,
-            "pictures",
-            lambda: write_pictures(ontology, statements, out / "pictures", log),
-            log,
-        )
+        outputs: list[tuple[str, Callable[[], Any]]] = [
+            ("owl", lambda: write_protege(b.store, owl_file)),
+            ("docs", lambda: write_docs(b.tbox, b.store, out / "ontology")),
+            ("pictures", lambda: write_pictures(b.tbox, b.store, out / "pictures", log)),
+        ]
+        for name, func in outputs:
+            _timed(report, name, func, log)
+        report.owl_file = owl_file
     return report

@@ -40,10 +40,29 @@ def cmd_build(args: argparse.Namespace) -> int:
     from kg.build import build
 
     s = settings_of(args)
+    store = None if args.check else s.store
     owl = None if args.check else (args.owl or s.output / "scad.owl")
-    report = build(s.sources, None if args.check else s.store, owl, log=_log(args))
+    cache = None if store is None or args.no_cache else store.with_name(store.name + ".cache")
+    extra = [*args.extra_sources, *s.extra_source_files()]
+    report = build(s.sources, store, owl, log=_log(args), extra=extra, cache_dir=cache)
     print("build checked (nothing written):" if args.check else "build done:")
     print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from kg import synth
+
+    vocab = synth.vocabulary(settings_of(args).sources)
+    if args.file in (None, "-"):
+        synth.write(args.count, vocab, sys.stdout, seed=args.seed)
+        return 0
+    path = Path(args.file)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        synth.write(args.count, vocab, out, seed=args.seed)
+    tmp.replace(path)
+    print(f"{path}: {args.count} synthetic statements (seed {args.seed})", file=sys.stderr)
     return 0
 
 
@@ -283,9 +302,35 @@ def make_parser() -> argparse.ArgumentParser:
         "--owl", type=Path, help="merged OWL file for Protégé (default: $KG_OUTPUT/scad.owl)"
     )
     p.add_argument("--output", type=Path, help="folder for the build's files (default: $KG_OUTPUT)")
+    p.add_argument(
+        "--extra",
+        dest="extra_sources",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="one more data file (Turtle) for the statements graph, e.g. from `kg synth`; "
+        "repeatable (also: $KG_EXTRA_SOURCES, separated by ':')",
+    )
     p.add_argument("--check", action="store_true", help="do everything but write")
+    p.add_argument(
+        "--no-cache", action="store_true", help="check everything again (cache: STORE.cache/)"
+    )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser(
+        "synth", help="write N synthetic statements (own synth: namespace) for measuring at size"
+    )
+    p.add_argument("count", type=int, metavar="N", help="how many statements")
+    p.add_argument("-o", "--output", dest="file", help="output Turtle file (default: stdout)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed (default 0): same seed, same file"
+    )
+    p.add_argument(
+        "--sources", type=Path, help="where to read the vocabulary (default: $KG_SOURCES)"
+    )
+    p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("serve", help="serve SPARQL, the canned queries and the pages (granian)")
     _store_arg(p)

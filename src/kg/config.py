@@ -61,6 +61,7 @@ class Settings:
     tests and commands override fields."""
 
     sources: Path = setting("KG_SOURCES", factory=lambda: shipped("ontology"))
+    extra_sources: str = setting("KG_EXTRA_SOURCES", "")  # more data files, `:`-separated
     queries: Path = setting("KG_QUERIES", factory=lambda: shipped("queries"))
     store: Path = setting("KG_STORE", factory=lambda: workspace() / "var" / "store")
     output: Path = setting("KG_OUTPUT", factory=lambda: workspace() / "var" / "output")
@@ -97,6 +98,10 @@ class Settings:
                 continue
             values[f.name] = _parse(f.metadata["env"], raw, f.type)
         return cls(**values)
+
+    def extra_source_files(self) -> list[Path]:
+        """KG_EXTRA_SOURCES as paths (e.g. statements written by `kg synth`)."""
+        return [_path(p) for p in self.extra_sources.split(os.pathsep) if p]
 
     @classmethod
     def variables(cls) -> list[tuple[str, str, str]]:

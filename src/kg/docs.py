@@ -10,18 +10,18 @@ mappings to the standard ontologies, and how many individuals or triples use eac
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import rdflib
 from markupsafe import Markup, escape
+from pyoxigraph import Store
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 
 from kg.folders import swap_in
-from kg.vocab import ONTOLOGY_IRI, PREFIXES, SCAD
+from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 SKOS = rdflib.Namespace(PREFIXES["skos"])
@@ -161,13 +161,58 @@ def _terms(tbox: rdflib.Graph) -> tuple[list[URIRef], dict[URIRef, str]]:
     return classes, dict(sorted(props.items()))
 
 
-def build_pages(
-    tbox: rdflib.Graph, data: rdflib.Graph, inferred: rdflib.Graph
-) -> tuple[list[Page], dict]:
+LISTED = 40  # individuals listed on a class page
+
+
+def _store_facts(store: Store, tbox: rdflib.Graph, classes: list[URIRef]):
+    """From the store, by a few aggregate queries: the inferred subclass links, how many of our
+    individuals each class has (and the first few, with their labels), and how many statement
+    triples use each property."""
+    inferred = rdflib.Graph()
+    for row in store.query(
+        f"SELECT ?s ?o WHERE {{ GRAPH <{GRAPHS['inferred']}> {{ ?s <{RDFS.subClassOf}> ?o }} }}"
+    ):
+        inferred.add((URIRef(row["s"].value), RDFS.subClassOf, URIRef(row["o"].value)))
+    members: dict[URIRef, int] = {}
+    for row in store.query(
+        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} "
+        f"FILTER(STRSTARTS(STR(?s), '{SCAD}')) }} GROUP BY ?c"
+    ):
+        members[URIRef(row["c"].value)] = int(row["n"].value)
+    first: dict[URIRef, list[URIRef]] = {}
+    names = rdflib.Graph()
+    for cls in classes:
+        if not members.get(cls):
+            continue
+        rows = store.query(
+            f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a <{cls}> }} "
+            f"FILTER(STRSTARTS(STR(?s), '{SCAD}')) }} ORDER BY ?s LIMIT {LISTED}"
+        )
+        first[cls] = [URIRef(row["s"].value) for row in rows]
+    listed = sorted({m for ms in first.values() for m in ms} - set(tbox.subjects()))
+    for start in range(0, len(listed), 500):
+        values = " ".join(f"<{m}>" for m in listed[start : start + 500])
+        for row in store.query(
+            f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s <{RDFS.label}> ?l }} }}"
+        ):
+            label = row["l"]
+            names.add(
+                (URIRef(row["s"].value), RDFS.label, Literal(label.value, lang=label.language))
+            )
+    usage: dict[URIRef, int] = {}
+    for row in store.query(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPHS['statements']}> {{ ?s ?p ?o }} }} "
+        "GROUP BY ?p"
+    ):
+        usage[URIRef(row["p"].value)] = int(row["n"].value)
+    return inferred, members, first, names, usage
+
+
+def build_pages(tbox: rdflib.Graph, store: Store) -> tuple[list[Page], dict]:
     """Every class and property page, and what the index shows."""
     classes, props = _terms(tbox)
-    link = Linker(tbox + data, set(classes) | set(props))
-    everything = tbox + data + inferred
+    inferred, counts, first, names, usage = _store_facts(store, tbox, classes)
+    link = Linker(tbox + names, set(classes) | set(props))
     disjoint: dict[URIRef, set] = {}
     for group in tbox.subjects(RDF.type, OWL.AllDisjointClasses):
         members = list(Collection(tbox, tbox.value(group, OWL.members)))
@@ -210,12 +255,12 @@ def build_pages(
                 [link.term(p) for p in sorted(tbox.subjects(RDFS.range, cls)) if p in props],
             ),
         ]
-        members = sorted({s for s in everything.subjects(RDF.type, cls) if _ours(s)})
-        rows.append(("Individuals", [link.term(m) for m in members[:40]]))
-        usage = f"{len(members)} individual{'s' if len(members) != 1 else ''} in the graph"
-        if len(members) > 40:
-            usage += " (the first 40 are listed)"
-        pages.append(_page(tbox, cls, "class", rows + mapping_rows(cls), usage))
+        count = counts.get(cls, 0)
+        rows.append(("Individuals", [link.term(m) for m in first.get(cls, [])]))
+        used = f"{count} individual{'s' if count != 1 else ''} in the graph"
+        if count > LISTED:
+            used += f" (the first {LISTED} are listed)"
+        pages.append(_page(tbox, cls, "class", rows + mapping_rows(cls), used))
     for prop, kind in props.items():
         traits = [CHARACTERISTICS[t] for t in tbox.objects(prop, RDF.type) if t in CHARACTERISTICS]
         rows = [
@@ -231,9 +276,9 @@ def build_pages(
                 [link.term(p) for p in sorted(tbox.subjects(RDFS.subPropertyOf, prop))],
             ),
         ]
-        used = len(list(data.triples((None, prop, None))))
-        usage = f"used in {used} triple{'s' if used != 1 else ''} of the statements graph"
-        pages.append(_page(tbox, prop, kind, rows + mapping_rows(prop), usage))
+        n = usage.get(prop, 0)
+        used = f"used in {n} triple{'s' if n != 1 else ''} of the statements graph"
+        pages.append(_page(tbox, prop, kind, rows + mapping_rows(prop), used))
     ontology = URIRef(ONTOLOGY_IRI)
     index = {
         "iri": ONTOLOGY_IRI,
@@ -300,15 +345,9 @@ def environment() -> jinja2.Environment:
     )
 
 
-def write_docs(
-    tbox: rdflib.Graph,
-    data: rdflib.Graph,
-    inferred: rdflib.Graph,
-    folder: Path,
-    log: Callable[[str], None] = print,
-) -> list[Path]:
+def write_docs(tbox: rdflib.Graph, store: Store, folder: Path) -> list[Path]:
     """Write index.html and one page per class and property into `folder` (replaced whole)."""
-    pages, index = build_pages(tbox, data, inferred)
+    pages, index = build_pages(tbox, store)
     env = environment()
     entity, front = env.get_template("docs_entity.html"), env.get_template("docs_index.html")
     work = folder.with_name(f".{folder.name}.tmp")

@@ -1,24 +1,30 @@
-"""Export step: the graph in every form users take it away in, byte-for-byte reproducible.
+"""Export step: the graph in every form users take it away in, byte-for-byte reproducible and in
+bounded memory, whatever the size of the store.
 
 Two exports of the same store are identical, so that a diff between releases shows real changes
-only. That takes three things:
+only:
 
-- blank nodes get stable labels: each graph is canonicalised (RGDA1, `rdflib.compare`) and every
-  blank node is named after its graph and its canonical hash (`_:ontology-3758ebf5531b`), so a
-  label does not move when an unrelated node is added;
-- triples are written in a fixed order: sorted, then written by Oxigraph's serialisers (Turtle,
-  TriG, RDF/XML, N-Triples, N-Quads), which keep that order and every literal's lexical form;
-  JSON-LD (rdflib, compacted with our context) has its nodes and values sorted after compaction;
+- blank nodes keep the labels the build gave them (`_:ontology-3758ebf5531b`: their graph and a
+  hash of what surrounds them, see `kg.sources.canonical_blank_nodes`); a small graph made
+  elsewhere (a description) is canonicalised here (RGDA1, `rdflib.compare`);
+- triples are written in sorted order: the store is read as N-Triples (or N-Quads) lines,
+  sorted in runs of `CHUNK` lines spilled to a temporary folder and merged (repeats dropped),
+  then written by Oxigraph's serialisers (Turtle, TriG, RDF/XML, N-Triples, N-Quads), which
+  keep that order and every literal's lexical form; JSON-LD is written node by node from the
+  same sorted stream (compacted with our prefixes, keys and values sorted);
 - prefixes are the fixed table of `kg.vocab.PREFIXES`.
 
-N-Triples and N-Quads are written line by line (with progress on a terminal); OWL/XML and
-functional syntax are rendered by the OWL API (a tiny Java step, `kg/java/OwlConvert.java`) when
-a JDK and Debian's `libowlapi-java` are installed; CSV/TSV are the evidence-table query.
+Memory is bounded by `CHUNK` lines whatever the store's size; on a terminal, a progress line
+counts the triples written. OWL/XML and functional syntax are rendered by the OWL API (a tiny
+Java step, `kg/java/OwlConvert.java`) when a JDK and Debian's `libowlapi-java` are installed;
+CSV/TSV are the evidence-table query.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import io
 import json
 import os
 import shutil
@@ -26,12 +32,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph
 import rdflib
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import NamedNode, RdfFormat, Store
 from rdflib import BNode
 from rdflib.compare import to_canonical_graph
 
@@ -40,9 +47,14 @@ from kg.config import Settings
 from kg.errors import ExportError
 from kg.mediatypes import EXPORT_FORMATS, Format, by_extension, by_name
 from kg.query.executor import Executor
-from kg.vocab import GRAPHS, PREFIXES
+from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES
 
 GRAPH_NAMES: tuple[str, ...] = tuple(GRAPHS)
+CHUNK = 500_000  # lines sorted in memory at a time
+OWL = PREFIXES["owl"]
+RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
+XSD_STRING = PREFIXES["xsd"] + "string"
+OXIGRAPH_FORMATS = {"turtle": RdfFormat.TURTLE, "rdfxml": RdfFormat.RDF_XML}
 PROTEGE_GRAPHS: tuple[str, ...] = ("ontology", "statements")
 QUAD_FORMATS = ("nquads", "trig")
 OWL_API_FORMATS = {"owlxml": "owx", "ofn": "ofn"}
@@ -89,7 +101,7 @@ def graph_names(chosen: Iterable[str] | None, fmt: Format) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading and canonicalising
+# Reading, in sorted order and bounded memory
 
 
 def new_graph() -> rdflib.Graph:
@@ -100,31 +112,27 @@ def new_graph() -> rdflib.Graph:
     return graph
 
 
-def _sort_key(triple: tuple) -> tuple[str, str, str]:
-    return tuple(term.n3() for term in triple)  # type: ignore[return-value]
-
-
 def canonical(graph: rdflib.Graph, label: str) -> rdflib.Graph:
-    """`graph` with stable blank-node labels (`<label>-<hash>`), filled in sorted order."""
-    triples: Iterable[tuple] = graph
-    if any(isinstance(t, BNode) for triple in graph for t in (triple[0], triple[2])):
-        names: dict[BNode, BNode] = {}
+    """A small graph (a description) with stable blank-node labels (`<label>-<hash>`)."""
+    if not any(isinstance(t, BNode) for triple in graph for t in (triple[0], triple[2])):
+        return graph
+    names: dict[BNode, BNode] = {}
 
-        def rename(term: Any) -> Any:
-            if not isinstance(term, BNode):
-                return term
-            if term not in names:
-                names[term] = BNode(f"{label}-{str(term).removeprefix('cb')[:12]}")
-            return names[term]
+    def rename(term: Any) -> Any:
+        if not isinstance(term, BNode):
+            return term
+        if term not in names:
+            names[term] = BNode(f"{label}-{str(term).removeprefix('cb')[:12]}")
+        return names[term]
 
-        triples = [tuple(rename(t) for t in triple) for triple in to_canonical_graph(graph)]
-        if len(set(names.values())) != len(names):  # a clash of 48-bit prefixes: keep them whole
-            triples = [
-                tuple(BNode(f"{label}-{t}") if isinstance(t, BNode) else t for t in triple)
-                for triple in to_canonical_graph(graph)
-            ]
+    triples = [tuple(rename(t) for t in triple) for triple in to_canonical_graph(graph)]
+    if len(set(names.values())) != len(names):  # a clash of 48-bit prefixes: keep them whole
+        triples = [
+            tuple(BNode(f"{label}-{t}") if isinstance(t, BNode) else t for t in triple)
+            for triple in to_canonical_graph(graph)
+        ]
     out = new_graph()
-    for triple in sorted(triples, key=_sort_key):
+    for triple in triples:
         out.add(triple)
     return out
 
@@ -148,102 +156,173 @@ def from_oxigraph(triples: Iterable[pyoxigraph.Triple | pyoxigraph.Quad]) -> rdf
     return graph
 
 
-def read_graphs(store: Store, names: Iterable[str]) -> dict[str, rdflib.Graph]:
-    """The chosen named graphs of the store, each canonicalised (see `canonical`)."""
-    return {
-        name: canonical(
-            from_oxigraph(store.quads_for_pattern(None, None, None, NamedNode(GRAPHS[name]))),
-            name,
+def triples_of(store: Store, names: Iterable[str]) -> Iterator[pyoxigraph.Triple]:
+    """The triples of the chosen named graphs (repeats across graphs included)."""
+    for name in names:
+        for quad in store.quads_for_pattern(None, None, None, NamedNode(GRAPHS[name])):
+            yield quad.triple
+
+
+def quads_of(store: Store, names: Iterable[str]) -> Iterator[pyoxigraph.Quad]:
+    for name in names:
+        yield from store.quads_for_pattern(None, None, None, NamedNode(GRAPHS[name]))
+
+
+def count_of(store: Store, names: Iterable[str]) -> int:
+    """Triples in the chosen graphs (an upper bound of their union, for progress)."""
+    return sum(
+        int(
+            next(
+                iter(
+                    store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{GRAPHS[n]}> {{ ?s ?p ?o }} }}")
+                )
+            )["n"].value
         )
-        for name in names
-    }
+        for n in names
+    )
 
 
-def union(graphs: Iterable[rdflib.Graph]) -> rdflib.Graph:
-    triples = {t for g in graphs for t in g}
-    out = new_graph()
-    for triple in sorted(triples, key=_sort_key):
-        out.add(triple)
-    return out
+def sorted_lines(items: Iterable, fmt: RdfFormat, workdir: Path) -> Iterator[bytes]:
+    """Triples (N_TRIPLES) or quads (N_QUADS) as sorted lines without repeats, newline-ended.
+
+    Runs of CHUNK items are sorted in memory and spilled to `workdir`, then merged."""
+    runs: list[Path] = []
+    items = iter(items)
+    while True:
+        chunk = list(islice(items, CHUNK))
+        if not chunk:
+            break
+        lines = sorted(
+            {line + b"\n" for line in pyoxigraph.serialize(chunk, format=fmt).splitlines()}
+        )
+        if not runs and len(chunk) < CHUNK:
+            yield from lines
+            return
+        run = workdir / f"run-{len(runs):05d}"
+        run.write_bytes(b"".join(lines))
+        runs.append(run)
+    files = [run.open("rb") for run in runs]
+    try:
+        previous = None
+        for line in heapq.merge(*files):
+            if line != previous:
+                yield line
+                previous = line
+    finally:
+        for f in files:
+            f.close()
+
+
+def sorted_file(items: Iterable, fmt: RdfFormat, workdir: Path) -> Path:
+    """`sorted_lines` written to a file in `workdir` (to be parsed again as a stream)."""
+    path = workdir / (
+        "sorted.nq"
+        if fmt == RdfFormat.N_QUADS
+        else f"sorted-{len(list(workdir.glob('sorted-*')))}.nt"
+    )
+    with path.open("wb") as out:
+        for line in sorted_lines(items, fmt, workdir):
+            out.write(line)
+    for run in workdir.glob("run-*"):
+        run.unlink()
+    return path
+
+
+def parse_sorted(path: Path) -> Iterator[pyoxigraph.Triple]:
+    return pyoxigraph.parse(path=str(path), format=RdfFormat.N_TRIPLES)
+
+
+def protege_triples(store: Store, version: str | None = None) -> Iterator[pyoxigraph.Triple]:
+    """Ontology + statements as one OWL document, every individual declared (no guessing);
+    with `version`, the version IRI and info stamped and owl:imports dropped (all is merged)."""
+    ontology = NamedNode(ONTOLOGY_IRI)
+    restamped = {NamedNode(OWL + "versionIRI"), NamedNode(OWL + "versionInfo")}
+    imports = NamedNode(OWL + "imports")
+    for t in triples_of(store, PROTEGE_GRAPHS):
+        if version and (
+            t.predicate == imports or (t.subject == ontology and t.predicate in restamped)
+        ):
+            continue
+        yield t
+    graphs = " ".join(f"<{GRAPHS[n]}>" for n in PROTEGE_GRAPHS)
+    individual = NamedNode(OWL + "NamedIndividual")
+    for row in store.query(
+        f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {graphs} }} VALUES ?h {{ {graphs} }} "
+        f"GRAPH ?g {{ ?s a ?c }} GRAPH ?h {{ ?c a <{OWL}Class> }} FILTER isIRI(?s) }}"
+    ):
+        yield pyoxigraph.Triple(row["s"], RDF_TYPE, individual)
+    if version:
+        yield pyoxigraph.Triple(ontology, RDF_TYPE, NamedNode(OWL + "Ontology"))
+        yield pyoxigraph.Triple(
+            ontology, NamedNode(OWL + "versionIRI"), NamedNode(f"{ONTOLOGY_IRI}/{version}")
+        )
+        yield pyoxigraph.Triple(
+            ontology, NamedNode(OWL + "versionInfo"), pyoxigraph.Literal(version)
+        )
 
 
 # ---------------------------------------------------------------------------------------------
-# Serialising (each returns or yields bytes; all deterministic)
+# Writing (every writer reads a sorted stream; all deterministic)
 
 
-def ntriples_lines(graph: rdflib.Graph) -> list[bytes]:
-    """One N-Triples line per triple, sorted (rdflib's own order depends on hashing)."""
-    data = graph.serialize(format="nt", encoding="utf-8")
-    return sorted(line for line in data.splitlines() if line.strip())
+def _compact(iri: str) -> str:
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        if (
+            iri.startswith(namespace)
+            and len(iri) > len(namespace)
+            and len(namespace) > len(PREFIXES.get(best, ""))
+        ):
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
-def oxigraph_triples(graph: rdflib.Graph) -> list[pyoxigraph.Triple]:
-    """The triples of `graph` as pyoxigraph terms, in sorted order, blank-node labels kept."""
-    data = b"".join(line + b"\n" for line in ntriples_lines(graph))
-    return list(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+def _jsonld_value(term: Any) -> dict[str, str]:
+    if isinstance(term, NamedNode):
+        return {"@id": _compact(term.value)}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"@id": f"_:{term.value}"}
+    if term.language:
+        return {"@language": term.language, "@value": term.value}
+    if term.datatype.value == XSD_STRING:
+        return {"@value": term.value}
+    return {"@type": _compact(term.datatype.value), "@value": term.value}
 
 
-def oxigraph_quads(graphs: dict[str, rdflib.Graph]) -> list[pyoxigraph.Quad]:
-    """Graph IRI -> graph as pyoxigraph quads, graph by graph in the mapping's order."""
-    return [
-        pyoxigraph.Quad(t.subject, t.predicate, t.object, NamedNode(iri))
-        for iri, graph in graphs.items()
-        for t in oxigraph_triples(graph)
-    ]
+def _jsonld_node(subject: Any, triples: list[pyoxigraph.Triple]) -> str:
+    node: dict[str, Any] = {"@id": _jsonld_value(subject)["@id"]}
+    for t in triples:
+        if t.predicate == RDF_TYPE and not isinstance(t.object, pyoxigraph.Literal):
+            node.setdefault("@type", []).append(_jsonld_value(t.object)["@id"])
+        else:
+            node.setdefault(_compact(t.predicate.value), []).append(_jsonld_value(t.object))
+    for values in node.values():
+        if isinstance(values, list):
+            values.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return json.dumps(node, sort_keys=True, ensure_ascii=False, indent=2)
 
 
-def _write(items: list, fmt: pyoxigraph.RdfFormat) -> bytes:
-    """Oxigraph's writer: terms exactly as stored, prefixes from our table (sorted by IRI)."""
-    return pyoxigraph.serialize(items, format=fmt, prefixes=PREFIXES)
+def write_jsonld(triples: Iterable[pyoxigraph.Triple], out: IO[bytes]) -> None:
+    """Compacted JSON-LD (our context embedded), one node object per subject, in stream order:
+    the triples of a subject must come together (they do in a sorted stream)."""
+    context = json.dumps(CONTEXT["@context"], indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    out.write(b'{\n  "@context": ' + context.encode() + b',\n  "@graph": [')
+    first, subject, group = True, None, []
 
+    def flush() -> None:
+        nonlocal first
+        if group:
+            text = _jsonld_node(subject, group).replace("\n", "\n    ")
+            out.write((("\n    " if first else ",\n    ") + text).encode("utf-8"))
+            first = False
 
-def ntriples(graph: rdflib.Graph) -> bytes:
-    return _write(oxigraph_triples(graph), pyoxigraph.RdfFormat.N_TRIPLES)
-
-
-def nquads_lines(graphs: dict[str, rdflib.Graph]) -> list[bytes]:
-    """Sorted N-Quads lines of the named graphs (keyed by name: see GRAPHS)."""
-    quads = oxigraph_quads({GRAPHS[name]: graph for name, graph in graphs.items()})
-    data = _write(quads, pyoxigraph.RdfFormat.N_QUADS)
-    return sorted(line for line in data.splitlines() if line.strip())
-
-
-def turtle(graph: rdflib.Graph) -> bytes:
-    return _write(oxigraph_triples(graph), pyoxigraph.RdfFormat.TURTLE)
-
-
-def trig(graphs: dict[str, rdflib.Graph]) -> bytes:
-    """TriG, one block per named graph (keyed by graph IRI, in the mapping's order)."""
-    return _write(oxigraph_quads(graphs), pyoxigraph.RdfFormat.TRIG)
-
-
-def rdfxml(graph: rdflib.Graph) -> bytes:
-    return _write(oxigraph_triples(graph), pyoxigraph.RdfFormat.RDF_XML)
-
-
-def _sorted_jsonld(value: Any) -> Any:
-    """JSON-LD with every array sorted (arrays are unordered in JSON-LD except @list)."""
-    if isinstance(value, dict):
-        return {
-            k: (
-                [_sorted_jsonld(v) for v in value[k]]
-                if k == "@list" and isinstance(value[k], list)
-                else _sorted_jsonld(value[k])
-            )
-            for k in sorted(value)
-        }
-    if isinstance(value, list):
-        items = [_sorted_jsonld(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return value
-
-
-def jsonld(graph: rdflib.Graph) -> bytes:
-    """Compacted JSON-LD with our context embedded (the same as /context.jsonld)."""
-    text = graph.serialize(format="json-ld", context=CONTEXT["@context"], auto_compact=True)
-    doc = json.loads(text)
-    doc["@context"] = CONTEXT["@context"]
-    return (json.dumps(_sorted_jsonld(doc), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    for t in triples:
+        if t.subject != subject:
+            flush()
+            subject, group = t.subject, []
+        group.append(t)
+    flush()
+    out.write(b"\n  ]\n}\n")
 
 
 def context_document() -> bytes:
@@ -276,21 +355,21 @@ def _owl_converter() -> Path:
     return cache
 
 
-def owl_api(graph: rdflib.Graph, kind: str) -> bytes:
-    """OWL/XML (`owx`) or functional syntax (`ofn`) of `graph`, rendered by the OWL API."""
+def owl_api(rdfxml_file: Path, kind: str, out: IO[bytes]) -> None:
+    """OWL/XML (`owx`) or functional syntax (`ofn`) of an RDF/XML file, by the OWL API."""
     classes = _owl_converter()
     with tempfile.TemporaryDirectory(prefix="kg-owl-") as tmp:
-        source, target = Path(tmp) / "in.owl", Path(tmp) / f"out.{kind}"
-        source.write_bytes(rdfxml(graph))
+        target = Path(tmp) / f"out.{kind}"
         result = subprocess.run(
             ["java", "-cp", f"{classes}{os.pathsep}{OWL_API_CLASSPATH}", "OwlConvert"]
-            + [str(source), kind, str(target)],
+            + [str(rdfxml_file), kind, str(target)],
             capture_output=True,
             text=True,
         )
         if result.returncode != 0:
             raise ExportError(f"the OWL API could not convert: {result.stderr.strip()[-500:]}")
-        return target.read_bytes()
+        with target.open("rb") as f:
+            shutil.copyfileobj(f, out)
 
 
 def evidence_table(settings: Settings, fmt: Format, lang: str = "en") -> Iterator[bytes]:
@@ -317,9 +396,14 @@ class Progress:
 
     def step(self, n: int) -> None:
         self.done += n
-        if self.enabled:
+        if self.enabled and (self.done % 10_000 < n or self.done == self.total):
             self.stream.write(f"\r{self.label}: {self.done:,}/{self.total:,}")
             self.stream.flush()
+
+    def counted(self, items: Iterable) -> Iterator:
+        for item in items:
+            self.step(1)
+            yield item
 
     def close(self) -> None:
         if self.enabled:
@@ -327,13 +411,62 @@ class Progress:
             self.stream.flush()
 
 
-def _write_lines(
-    lines: list[bytes], out: IO[bytes], progress: Progress, chunk: int = 10000
+def write_sorted(
+    path: Path, fmt: Format, out: IO[bytes], progress: Progress, workdir: Path
 ) -> None:
-    for start in range(0, len(lines), chunk):
-        part = lines[start : start + chunk]
-        out.write(b"\n".join(part) + b"\n")
-        progress.step(len(part))
+    """A sorted N-Triples file in any triple format (OWL API formats through RDF/XML)."""
+    if fmt.name == "ntriples":
+        with path.open("rb") as f:
+            for line in f:
+                out.write(line)
+                progress.step(1)
+        return
+    if fmt.name in OWL_API_FORMATS:
+        rdfxml = workdir / "for-owl-api.owl"
+        with rdfxml.open("wb") as f:
+            write_sorted(path, by_name("rdfxml", EXPORT_FORMATS), f, progress, workdir)
+        owl_api(rdfxml, OWL_API_FORMATS[fmt.name], out)
+        return
+    triples = progress.counted(parse_sorted(path))
+    if fmt.name == "jsonld":
+        write_jsonld(triples, out)
+    elif fmt.name in OXIGRAPH_FORMATS:
+        pyoxigraph.serialize(triples, out, OXIGRAPH_FORMATS[fmt.name], prefixes=PREFIXES)
+    else:
+        raise ExportError(f"{fmt.name} is not a graph format here")
+
+
+def write_triples(triples: Iterable, fmt: Format, out: IO[bytes], progress: Progress) -> int:
+    """Triples in a triple format, sorted and without repeats; returns the triples written."""
+    with tempfile.TemporaryDirectory(prefix="kg-export-") as tmp:
+        path = sorted_file(triples, RdfFormat.N_TRIPLES, Path(tmp))
+        write_sorted(path, fmt, out, progress, Path(tmp))
+    progress.close()
+    return progress.done
+
+
+def write_quads(
+    store: Store, names: Iterable[str], fmt: Format, out: IO[bytes], progress: Progress
+) -> int:
+    """The chosen graphs with their names: N-Quads (sorted lines) or TriG (graph by graph)."""
+    with tempfile.TemporaryDirectory(prefix="kg-export-") as tmp:
+        if fmt.name == "nquads":
+            for line in sorted_lines(quads_of(store, names), RdfFormat.N_QUADS, Path(tmp)):
+                out.write(line)
+                progress.step(1)
+        else:
+            files = {
+                n: sorted_file(triples_of(store, [n]), RdfFormat.N_TRIPLES, Path(tmp))
+                for n in names
+            }
+            quads = (
+                pyoxigraph.Quad(t.subject, t.predicate, t.object, NamedNode(GRAPHS[n]))
+                for n, path in files.items()
+                for t in parse_sorted(path)
+            )
+            pyoxigraph.serialize(progress.counted(quads), out, RdfFormat.TRIG, prefixes=PREFIXES)
+    progress.close()
+    return progress.done
 
 
 def export(
@@ -355,31 +488,10 @@ def export(
             lines += chunk.count(b"\n")
         return max(0, lines - 1)
     names = graph_names(graphs, fmt)
-    parts = read_graphs(store, names)
-    if fmt.name == "nquads":
-        lines = nquads_lines(parts)
-        progress = Progress(f"export {fmt.name}", len(lines), progress_stream)
-        _write_lines(lines, out, progress)
-        progress.close()
-        return len(lines)
-    if fmt.name == "trig":
-        out.write(trig({GRAPHS[name]: graph for name, graph in parts.items()}))
-        return sum(len(g) for g in parts.values())
-    graph = union(parts.values())
-    if fmt.name == "ntriples":
-        lines = sorted(line for line in ntriples(graph).splitlines() if line)
-        progress = Progress(f"export {fmt.name}", len(lines), progress_stream)
-        _write_lines(lines, out, progress)
-        progress.close()
-        return len(lines)
-    writers = {"turtle": turtle, "rdfxml": rdfxml, "jsonld": jsonld}
-    if fmt.name in writers:
-        out.write(writers[fmt.name](graph))
-    elif fmt.name in OWL_API_FORMATS:
-        out.write(owl_api(graph, OWL_API_FORMATS[fmt.name]))
-    else:
-        raise ExportError(f"{fmt.name} is not an export format")
-    return len(graph)
+    progress = Progress(f"export {fmt.name}", count_of(store, names), progress_stream)
+    if fmt.name in QUAD_FORMATS:
+        return write_quads(store, names, fmt, out, progress)
+    return write_triples(triples_of(store, names), fmt, out, progress)
 
 
 def export_file(
@@ -404,10 +516,32 @@ def export_file(
     return count
 
 
+def write_protege(store: Store, path: Path, version: str | None = None) -> Path:
+    """The Protégé document (see `protege_triples`) as RDF/XML, replaced only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    rdfxml = by_name("rdfxml", EXPORT_FORMATS)
+    try:
+        with tmp.open("wb") as out:
+            write_triples(
+                protege_triples(store, version), rdfxml, out, Progress("owl", 0, io.StringIO())
+            )
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def serialize_graph(graph: rdflib.Graph, fmt: Format, label: str = "b") -> bytes:
-    """One graph (a description, a release part) in a triple format, deterministically."""
-    graph = canonical(graph, label)
-    writers = {"turtle": turtle, "rdfxml": rdfxml, "jsonld": jsonld, "ntriples": ntriples}
-    if fmt.name not in writers:
+    """One small graph (a description) in a triple format, deterministically."""
+    if fmt.name not in ("turtle", "rdfxml", "jsonld", "ntriples"):
         raise ExportError(f"{fmt.name} is not a graph format here")
-    return writers[fmt.name](graph)
+    data = canonical(graph, label).serialize(format="nt", encoding="utf-8")
+    buffer = io.BytesIO()
+    write_triples(
+        pyoxigraph.parse(data, format=RdfFormat.N_TRIPLES),
+        fmt,
+        buffer,
+        Progress("", 0, io.StringIO()),
+    )
+    return buffer.getvalue()

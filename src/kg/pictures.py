@@ -22,9 +22,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import rdflib
+from pyoxigraph import Store
 from rdflib import OWL, RDF, RDFS, Literal, URIRef
 
-from kg.vocab import PREFIXES, SCAD
+from kg.vocab import GRAPHS, PREFIXES, SCAD
 
 S = rdflib.Namespace(SCAD)
 SKOS = rdflib.Namespace(PREFIXES["skos"])
@@ -108,26 +109,6 @@ def unit_label(graph: rdflib.Graph, unit: object) -> str:
     return alt[0] if alt else label(graph, unit)
 
 
-def outcome_numbers(graph: rdflib.Graph, outcome: object) -> OutcomeNumbers:
-    def one(prop: URIRef) -> str | None:
-        value = graph.value(outcome, prop)
-        return None if value is None else str(value)
-
-    measure, unit, fu_unit = (graph.value(outcome, p) for p in (S.measure, S.unit, S.followUpUnit))
-    return OutcomeNumbers(
-        measure=label(graph, measure) if measure is not None else "",
-        value=one(S.value),
-        lower=one(S.lowerBound),
-        upper=one(S.upperBound),
-        lower_inclusive=one(S.lowerBoundInclusive),
-        upper_inclusive=one(S.upperBoundInclusive),
-        approximate=one(S.approximate),
-        unit=unit_label(graph, unit) if unit is not None else "",
-        follow_up=one(S.followUp),
-        follow_up_unit=label(graph, fu_unit) if fu_unit is not None else "",
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # DOT text
 
@@ -157,17 +138,20 @@ def _roots(tbox: rdflib.Graph, cls: URIRef) -> set[URIRef]:
     return set().union(*(_roots(tbox, s) for s in supers))
 
 
-def _used_domains(tbox: rdflib.Graph, data: rdflib.Graph, prop: URIRef) -> set[URIRef]:
+def _used_domains(tbox: rdflib.Graph, store: Store, prop: URIRef) -> set[URIRef]:
     """For a property without rdfs:domain: the root classes of the subjects that use it."""
     roots: set[URIRef] = set()
-    for subject in set(data.subjects(prop, None)):
-        for cls in data.objects(subject, RDF.type):
-            if _ours(cls):
-                roots |= _roots(tbox, cls)
+    rows = store.query(
+        f"SELECT DISTINCT ?c WHERE {{ GRAPH <{GRAPHS['statements']}> {{ ?s <{prop}> ?o . ?s a ?c }} }}"
+    )
+    for row in rows:
+        cls = URIRef(row["c"].value)
+        if _ours(cls):
+            roots |= _roots(tbox, cls)
     return roots
 
 
-def model_dot(tbox: rdflib.Graph, data: rdflib.Graph) -> str:
+def model_dot(tbox: rdflib.Graph, store: Store) -> str:
     """The class diagram: main classes, object properties, subclass links, datatype properties."""
     edges: set[tuple[str, str, str, str]] = set()  # (from, to, label, style)
     classes: set[URIRef] = set()
@@ -178,7 +162,7 @@ def model_dot(tbox: rdflib.Graph, data: rdflib.Graph) -> str:
         domains = {d for d in tbox.objects(prop, RDFS.domain) if _ours(d)}
         style = "solid"
         if not domains:
-            domains, style = _used_domains(tbox, data, prop), "dashed"
+            domains, style = _used_domains(tbox, store, prop), "dashed"
         for d in domains:
             for r in ranges:
                 edges.add((_local(d), _local(r), label(tbox, prop), style))
@@ -229,27 +213,105 @@ def model_dot(tbox: rdflib.Graph, data: rdflib.Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evidence_dot(graph: rdflib.Graph) -> str:
-    """Therapy -> disease arrows labelled with outcome numbers (and directions without numbers)."""
+OUTCOME_ROWS = f"""SELECT ?t ?d ?m ?v ?lo ?hi ?li ?ui ?ap ?u ?fu ?fuu WHERE {{
+  ?s <{S.therapy}> ?t ; <{S.condition}> ?d ; <{S.outcome}> ?o .
+  OPTIONAL {{ ?o <{S.measure}> ?m }} OPTIONAL {{ ?o <{S.value}> ?v }}
+  OPTIONAL {{ ?o <{S.lowerBound}> ?lo }} OPTIONAL {{ ?o <{S.upperBound}> ?hi }}
+  OPTIONAL {{ ?o <{S.lowerBoundInclusive}> ?li }} OPTIONAL {{ ?o <{S.upperBoundInclusive}> ?ui }}
+  OPTIONAL {{ ?o <{S.approximate}> ?ap }} OPTIONAL {{ ?o <{S.unit}> ?u }}
+  OPTIONAL {{ ?o <{S.followUp}> ?fu }} OPTIONAL {{ ?o <{S.followUpUnit}> ?fuu }}
+}}"""
+DIRECTION_ROWS = f"""SELECT DISTINCT ?t ?d ?w WHERE {{
+  ?s <{S.therapy}> ?t ; <{S.condition}> ?d ; <{S.direction}> ?w .
+  FILTER NOT EXISTS {{ ?s <{S.outcome}> ?o }}
+}}"""
+MAX_NUMBERS = 6  # an arrow with more outcomes than this is summarised
+MAX_ARROWS = 80  # a map with more therapy-disease pairs than this shows the busiest
+
+
+def _names(store: Store, nodes: set[str]) -> rdflib.Graph:
+    """Labels and alternative labels of `nodes`, fetched from the store in batches."""
+    names = rdflib.Graph()
+    ordered = sorted(nodes)
+    for start in range(0, len(ordered), 500):
+        values = " ".join(f"<{n}>" for n in ordered[start : start + 500])
+        rows = store.query(
+            f"SELECT ?n ?p ?l WHERE {{ VALUES ?n {{ {values} }} VALUES ?p {{ <{RDFS.label}> "
+            f"<{SKOS.altLabel}> }} ?n ?p ?l }}",
+            use_default_graph_as_union=True,
+        )
+        for row in rows:
+            lit = row["l"]
+            names.add(
+                (
+                    URIRef(row["n"].value),
+                    URIRef(row["p"].value),
+                    Literal(lit.value, lang=lit.language),
+                )
+            )
+    return names
+
+
+def evidence_dot(store: Store) -> str:
+    """Therapy -> disease arrows labelled with outcome numbers (and directions without numbers);
+    an arrow with many outcomes gives their count and a few of them."""
+    rows = [
+        {
+            k: (None if row[k] is None else row[k].value)
+            for k in ("t", "d", "m", "v", "lo", "hi", "li", "ui", "ap", "u", "fu", "fuu")
+        }
+        for row in store.query(OUTCOME_ROWS, use_default_graph_as_union=True)
+    ]
+    ways = [
+        (row["t"].value, row["d"].value, row["w"].value)
+        for row in store.query(DIRECTION_ROWS, use_default_graph_as_union=True)
+    ]
+    nodes = {r[k] for r in rows for k in ("t", "d", "m", "u", "fuu") if r[k] is not None}
+    nodes |= {x for way in ways for x in way}
+    graph = _names(store, nodes)
     numbers: dict[tuple[URIRef, URIRef], set[str]] = {}
     directions: dict[tuple[URIRef, URIRef], set[str]] = {}
-    for stmt in set(graph.subjects(S.therapy, None)):
-        diseases = sorted(graph.objects(stmt, S.condition))
-        outcomes = [outcome_numbers(graph, o).text() for o in graph.objects(stmt, S.outcome)]
-        ways = [label(graph, d) for d in graph.objects(stmt, S.direction)]
-        for therapy in graph.objects(stmt, S.therapy):
-            for disease in diseases:
-                if outcomes:
-                    numbers.setdefault((therapy, disease), set()).update(outcomes)
-                elif ways:
-                    directions.setdefault((therapy, disease), set()).update(ways)
+    for r in rows:
+        text = OutcomeNumbers(
+            measure=label(graph, URIRef(r["m"])) if r["m"] else "",
+            value=r["v"],
+            lower=r["lo"],
+            upper=r["hi"],
+            lower_inclusive=r["li"],
+            upper_inclusive=r["ui"],
+            approximate=r["ap"],
+            unit=unit_label(graph, URIRef(r["u"])) if r["u"] else "",
+            follow_up=r["fu"],
+            follow_up_unit=label(graph, URIRef(r["fuu"])) if r["fuu"] else "",
+        ).text()
+        numbers.setdefault((URIRef(r["t"]), URIRef(r["d"])), set()).add(text)
+    for t, d, w in ways:
+        directions.setdefault((URIRef(t), URIRef(d)), set()).add(label(graph, URIRef(w)))
+    weight: dict[tuple[URIRef, URIRef], int] = {}
+    for r in rows:
+        pair = (URIRef(r["t"]), URIRef(r["d"]))
+        weight[pair] = weight.get(pair, 0) + 1
+    for t, d, _w in ways:
+        weight[(URIRef(t), URIRef(d))] = weight.get((URIRef(t), URIRef(d)), 0) + 1
+    left_out = 0
+    if len(weight) > MAX_ARROWS:  # at size: the busiest pairs only, and how many are left out
+        kept = set(sorted(weight, key=lambda pair: (-weight[pair], pair))[:MAX_ARROWS])
+        left_out = len(weight) - MAX_ARROWS
+        numbers = {pair: texts for pair, texts in numbers.items() if pair in kept}
+        directions = {pair: texts for pair, texts in directions.items() if pair in kept}
+    for pair, texts in numbers.items():
+        if len(texts) > MAX_NUMBERS:
+            shown = sorted(texts)[: MAX_NUMBERS - 1]
+            numbers[pair] = {*shown, f"… {len(texts)} outcomes in all"}
     therapies = {t for t, _ in numbers} | {t for t, _ in directions}
     diseases = {d for _, d in numbers} | {d for _, d in directions}
+    title = "SCAD evidence map: therapy → disease, with the article's numbers"
+    if left_out:
+        title += f" (the {MAX_ARROWS} busiest pairs; {left_out} more not drawn)"
     lines = [
         "digraph evidence {",
         f'  graph [rankdir=LR, fontname="{FONT}", nodesep=0.3, ranksep=2.2, '
-        'label="SCAD evidence map: therapy → disease, with the article\'s numbers", '
-        "labelloc=t, fontsize=16];",
+        f"label={dot_string(title)}, labelloc=t, fontsize=16];",
         f'  node [fontname="{FONT}", fontsize=11, style=filled];',
         f'  edge [fontname="{FONT}", fontsize=9];',
     ]
@@ -311,7 +373,7 @@ def render(dot_text: str, target: Path, formats: Iterable[str] = ("svg", "png"))
 
 def write_pictures(
     tbox: rdflib.Graph,
-    data: rdflib.Graph,
+    store: Store,
     folder: Path,
     log: Callable[[str], None] = print,
 ) -> list[Path]:
@@ -319,7 +381,6 @@ def write_pictures(
     if shutil.which("dot") is None:
         log("warning: Graphviz `dot` not found: pictures skipped (apt-get install graphviz)")
         return []
-    union = tbox + data
-    written = render(model_dot(tbox, data), folder / "model.svg")
-    written += render(evidence_dot(union), folder / "evidence-map.svg")
+    written = render(model_dot(tbox, store), folder / "model.svg")
+    written += render(evidence_dot(store), folder / "evidence-map.svg")
     return written

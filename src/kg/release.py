@@ -20,41 +20,50 @@ Every file is deterministic (see kg.export): two releases of the same store are 
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
-import rdflib
-from pyoxigraph import Store
-from rdflib import OWL, RDF, RDFS, Literal, URIRef
+import pyoxigraph
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store, Triple
+from pyoxigraph import Literal as OxLiteral
+from rdflib import OWL, RDFS
 
 from kg import __version__, vocab
 from kg import export as ex
-from kg.build import protege_graph
 from kg.config import Settings
 from kg.errors import ExportError
 from kg.folders import swap_in
-from kg.mediatypes import EXPORT_FORMATS, by_name
-from kg.vocab import GRAPHS, ONTOLOGY_IRI, SCAD
+from kg.mediatypes import EXPORT_FORMATS
+from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
 
-NP = rdflib.Namespace(vocab.NANOPUB)
-PROV = rdflib.Namespace(vocab.PROV)
-CITO = rdflib.Namespace(vocab.CITO)
-DCTERMS = rdflib.Namespace(vocab.DCTERMS)
-SCADNS = rdflib.Namespace(vocab.SCAD)
+
+def _namespace(base: str) -> Callable[[str], NamedNode]:
+    return lambda local: NamedNode(base + local)
+
+
+NP = _namespace(vocab.NANOPUB)
+PROV = _namespace(vocab.PROV)
+CITO = _namespace(vocab.CITO)
+DCT = _namespace(vocab.DCTERMS)
+S = _namespace(SCAD)
+RDF_TYPE = NamedNode(vocab.RDF + "type")
 NANOPUB_BASE = SCAD + "np/"
-LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
-DATASET = URIRef(SCAD + "dataset")
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+DATASET = SCAD + "dataset"
 # What a statement says goes into the assertion graph; where it comes from, into provenance.
 PROVENANCE_PREDICATES = {
-    SCADNS.assertedBy,
-    SCADNS.source,
-    SCADNS.locator,
-    SCADNS.evidenceType,
-    SCADNS.attributionNote,
-    SCADNS.curationNote,
+    S("assertedBy"),
+    S("source"),
+    S("locator"),
+    S("evidenceType"),
+    S("attributionNote"),
+    S("curationNote"),
 }
 
 
@@ -73,105 +82,116 @@ class ReleaseReport:
         return out
 
 
-def stamp_version(graph: rdflib.Graph, version: str = __version__) -> rdflib.Graph:
-    """Set the ontology's version IRI and version info; drop owl:imports (everything is merged)."""
-    ontology = URIRef(ONTOLOGY_IRI)
-    graph.remove((ontology, OWL.versionIRI, None))
-    graph.remove((ontology, OWL.versionInfo, None))
-    graph.remove((None, OWL.imports, None))
-    graph.add((ontology, RDF.type, OWL.Ontology))
-    graph.add((ontology, OWL.versionIRI, URIRef(f"{ONTOLOGY_IRI}/{version}")))
-    graph.add((ontology, OWL.versionInfo, Literal(version)))
-    return graph
+def statement_iris(store: Store) -> list[NamedNode]:
+    """Every evidence statement (typed with EvidenceStatement or one of its subclasses)."""
+    rows = store.query(
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH <{GRAPHS['statements']}> {{ ?s a ?c }} "
+        f"GRAPH <{GRAPHS['ontology']}> {{ ?c <{RDFS.subClassOf}>* <{SCAD}EvidenceStatement> }} "
+        "FILTER isIRI(?s) } ORDER BY ?s"
+    )
+    return [row["s"] for row in rows]
 
 
-def release_graph(parts: dict[str, rdflib.Graph]) -> rdflib.Graph:
-    """The Protégé document: ontology + statements, individuals declared, version stamped."""
-    return stamp_version(protege_graph(parts["ontology"], parts["statements"]))
-
-
-def _closure(graph: rdflib.Graph, start: URIRef, follow: set[URIRef]) -> list[tuple]:
+def _closure(store: Store, start: NamedNode, follow: set[NamedNode]) -> list[Triple]:
     """Triples of `start`, of blank nodes it reaches and of objects of `follow` predicates."""
+    graph = NamedNode(GRAPHS["statements"])
     triples, todo, seen = [], [start], {start}
     while todo:
         node = todo.pop()
-        for s, p, o in graph.triples((node, None, None)):
-            triples.append((s, p, o))
-            if (isinstance(o, rdflib.BNode) or p in follow) and o not in seen:
-                seen.add(o)
-                todo.append(o)
+        for q in store.quads_for_pattern(node, None, None, graph):
+            triples.append(q.triple)
+            if (isinstance(q.object, BlankNode) or q.predicate in follow) and q.object not in seen:
+                seen.add(q.object)
+                todo.append(q.object)
     return triples
 
 
-def statement_iris(graph: rdflib.Graph, ontology: rdflib.Graph) -> list[URIRef]:
-    """Every evidence statement (typed with EvidenceStatement or one of its subclasses)."""
-    classes = {SCADNS.EvidenceStatement}
-    grew = True
-    while grew:
-        more = {s for c in classes for s in ontology.subjects(RDFS.subClassOf, c)} - classes
-        classes |= {c for c in more if isinstance(c, URIRef)}
-        grew = bool(more)
-    found = {s for c in classes for s in graph.subjects(RDF.type, c) if isinstance(s, URIRef)}
-    return sorted(found)
+def _objects(store: Store, subject: object, predicate: NamedNode) -> list:
+    graph = NamedNode(GRAPHS["statements"])
+    return sorted(
+        (q.object for q in store.quads_for_pattern(subject, predicate, None, graph)), key=str
+    )
 
 
-def nanopublications(parts: dict[str, rdflib.Graph]) -> dict[str, rdflib.Graph]:
-    """Graph IRI -> graph, four graphs per statement, in statement order."""
-    statements = parts["statements"]
-    graphs: dict[str, rdflib.Graph] = {}
-    for stmt in statement_iris(statements, parts["ontology"]):
-        local = stmt[len(SCAD) :]
-        np_iri = URIRef(NANOPUB_BASE + local)
+def nanopublication_quads(store: Store) -> Iterator[Quad]:
+    """Four graphs per statement (head, assertion, provenance, publication info), statement by
+    statement in IRI order, each graph's triples sorted: a stream, whatever the store's size."""
+    t = Triple
+    for stmt in statement_iris(store):
+        np_iri = NamedNode(NANOPUB_BASE + stmt.value[len(SCAD) :])
         head, assertion, provenance, pubinfo = (
-            URIRef(f"{np_iri}#{g}") for g in ("head", "assertion", "provenance", "pubinfo")
+            NamedNode(f"{np_iri.value}#{g}") for g in ("head", "assertion", "provenance", "pubinfo")
         )
-        g_head, g_assert, g_prov, g_pub = (ex.new_graph() for _ in range(4))
-        for g in (g_head, g_assert, g_prov, g_pub):
-            g.bind("np", NP)
-        g_head.add((np_iri, RDF.type, NP.Nanopublication))
-        g_head.add((np_iri, NP.hasAssertion, assertion))
-        g_head.add((np_iri, NP.hasProvenance, provenance))
-        g_head.add((np_iri, NP.hasPublicationInfo, pubinfo))
-        for s, p, o in _closure(statements, stmt, {SCADNS.outcome}):
-            (g_prov if s == stmt and p in PROVENANCE_PREDICATES else g_assert).add((s, p, o))
+        parts: dict[NamedNode, list[Triple]] = {
+            head: [],
+            assertion: [],
+            provenance: [],
+            pubinfo: [],
+        }
+        parts[head] = [
+            t(np_iri, RDF_TYPE, NP("Nanopublication")),
+            t(np_iri, NP("hasAssertion"), assertion),
+            t(np_iri, NP("hasProvenance"), provenance),
+            t(np_iri, NP("hasPublicationInfo"), pubinfo),
+        ]
+        for triple in _closure(store, stmt, {S("outcome")}):
+            in_prov = triple.subject == stmt and triple.predicate in PROVENANCE_PREDICATES
+            parts[provenance if in_prov else assertion].append(triple)
         # Asserted by the article the graph is curated from; credited to the work it names.
-        for document in statements.objects(stmt, SCADNS.assertedBy):
-            g_prov.add((assertion, PROV.wasDerivedFrom, document))
-            for p in (RDFS.label, SCADNS.issuedBy):
-                for o in statements.objects(document, p):
-                    g_prov.add((document, p, o))
-        for source in statements.objects(stmt, SCADNS.source):
-            g_prov.add((assertion, CITO.citesAsEvidence, source))
-            for doi in statements.objects(source, SCADNS.doi):
-                g_prov.add((source, SCADNS.doi, doi))
-        for locator in statements.objects(stmt, SCADNS.locator):
-            for label in statements.objects(locator, RDFS.label):
-                g_prov.add((locator, RDFS.label, label))
-        g_pub.add((np_iri, DCTERMS.license, LICENSE))
-        g_pub.add((np_iri, DCTERMS.creator, Literal("SCAD knowledge-graph team")))
-        g_pub.add((np_iri, PROV.wasDerivedFrom, DATASET))
-        g_pub.add((np_iri, OWL.versionInfo, Literal(__version__)))
-        for iri, g in ((head, g_head), (assertion, g_assert), (provenance, g_prov)):
-            graphs[str(iri)] = g
-        graphs[str(pubinfo)] = g_pub
-    return graphs
+        for document in _objects(store, stmt, S("assertedBy")):
+            parts[provenance].append(t(assertion, PROV("wasDerivedFrom"), document))
+            for p in (NamedNode(str(RDFS.label)), S("issuedBy")):
+                for o in _objects(store, document, p):
+                    parts[provenance].append(t(document, p, o))
+        for source in _objects(store, stmt, S("source")):
+            parts[provenance].append(t(assertion, CITO("citesAsEvidence"), source))
+            for doi in _objects(store, source, S("doi")):
+                parts[provenance].append(t(source, S("doi"), doi))
+        for locator in _objects(store, stmt, S("locator")):
+            for label in _objects(store, locator, NamedNode(str(RDFS.label))):
+                parts[provenance].append(t(locator, NamedNode(str(RDFS.label)), label))
+        parts[pubinfo] = [
+            t(np_iri, DCT("license"), NamedNode(LICENSE)),
+            t(np_iri, DCT("creator"), OxLiteral("SCAD knowledge-graph team")),
+            t(np_iri, PROV("wasDerivedFrom"), NamedNode(DATASET)),
+            t(np_iri, NamedNode(str(OWL.versionInfo)), OxLiteral(__version__)),
+        ]
+        for graph, triples in parts.items():
+            for triple in sorted(set(triples), key=str):
+                yield Quad(triple.subject, triple.predicate, triple.object, graph)
 
 
-def counts(parts: dict[str, rdflib.Graph]) -> dict[str, int]:
-    tbox, data = parts["ontology"], parts["statements"]
+def _one(store: Store, query: str) -> int:
+    return int(next(iter(store.query(query)))["n"].value)
 
-    def ours(nodes) -> int:
-        return len({n for n in nodes if isinstance(n, URIRef) and str(n).startswith(SCAD)})
 
-    out = {f"triples in graph {name}": len(g) for name, g in parts.items()}
-    out["classes"] = ours(tbox.subjects(RDF.type, OWL.Class))
-    out["object properties"] = ours(tbox.subjects(RDF.type, OWL.ObjectProperty))
-    out["datatype properties"] = ours(tbox.subjects(RDF.type, OWL.DatatypeProperty))
-    out["annotation properties"] = ours(tbox.subjects(RDF.type, OWL.AnnotationProperty))
-    out["individuals"] = ours(data.subjects(RDF.type, OWL.NamedIndividual))
-    out["evidence statements"] = len(statement_iris(data, tbox))
-    out["outcomes"] = ours(data.subjects(RDF.type, SCADNS.Outcome))
-    out["references"] = ours(data.subjects(SCADNS.doi, None))
+def counts(store: Store) -> dict[str, int]:
+    """Triples per graph and how many of our terms of each kind (queries on the store)."""
+    out = {
+        f"triples in graph {name}": _one(
+            store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+        )
+        for name, iri in GRAPHS.items()
+    }
+
+    def ours(graph: str, pattern: str) -> int:
+        return _one(
+            store,
+            f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH <{GRAPHS[graph]}> {{ {pattern} }} "
+            f"FILTER(isIRI(?x) && STRSTARTS(STR(?x), '{SCAD}')) }}",
+        )
+
+    for name, cls in (
+        ("classes", OWL.Class),
+        ("object properties", OWL.ObjectProperty),
+        ("datatype properties", OWL.DatatypeProperty),
+        ("annotation properties", OWL.AnnotationProperty),
+    ):
+        out[name] = ours("ontology", f"?x a <{cls}>")
+    out["individuals"] = ours("statements", f"?x a <{OWL.NamedIndividual}>")
+    out["evidence statements"] = len(statement_iris(store))
+    out["outcomes"] = ours("statements", f"?x a <{SCAD}Outcome>")
+    out["references"] = ours("statements", f"?x <{SCAD}doi> ?d")
     return out
 
 
@@ -218,37 +238,62 @@ def release(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     report = ReleaseReport(dist=dist)
-    parts = ex.read_graphs(store, GRAPHS)
-    report.counts = counts(parts)
-    owl = ex.canonical(release_graph(parts), "owl")
+    report.counts = counts(store)
+    quiet = ex.Progress("", 0, io.StringIO())
 
-    def write(name: str, data: bytes) -> None:
-        (work / name).write_bytes(data)
-        report.files[name] = len(data)
-        log(f"release: {name} ({len(data):,} bytes)")
+    def write(name: str, writer: Callable[[IO[bytes]], object]) -> None:
+        with (work / name).open("wb") as out:
+            writer(out)
+        report.files[name] = (work / name).stat().st_size
+        log(f"release: {name} ({report.files[name]:,} bytes)")
 
-    write("scad.owl", ex.rdfxml(owl))
-    write("scad.ttl", ex.turtle(owl))
-    write("scad.jsonld", ex.jsonld(owl))
-    for name, kind in (("scad.owx", "owx"), ("scad.ofn", "ofn")):
-        try:
-            write(name, ex.owl_api(owl, kind))
-        except ExportError as exc:
-            report.skipped[name] = str(exc)
-            log(f"release: {name} skipped: {exc}")
-    write("scad-dataset.trig", ex.trig({GRAPHS[n]: g for n, g in parts.items()}))
-    write("scad-dataset.nq", b"".join(line + b"\n" for line in ex.nquads_lines(parts)))
-    write("scad-nanopubs.trig", ex.trig(nanopublications(parts)))
-    csv = by_name("csv", EXPORT_FORMATS)
-    assert csv is not None
+    fmt = {f.name: f for f in EXPORT_FORMATS}
+    with tempfile.TemporaryDirectory(prefix="kg-release-") as tmp:
+        owl = ex.sorted_file(ex.protege_triples(store, __version__), RdfFormat.N_TRIPLES, Path(tmp))
+        for name, kind in (
+            ("scad.owl", "rdfxml"),
+            ("scad.ttl", "turtle"),
+            ("scad.jsonld", "jsonld"),
+        ):
+            write(
+                name, lambda out, kind=kind: ex.write_sorted(owl, fmt[kind], out, quiet, Path(tmp))
+            )
+        for name, kind in (("scad.owx", "owx"), ("scad.ofn", "ofn")):
+            try:
+                write(name, lambda out, kind=kind: ex.owl_api(work / "scad.owl", kind, out))
+            except ExportError as exc:
+                (work / name).unlink(missing_ok=True)
+                report.files.pop(name, None)
+                report.skipped[name] = str(exc)
+                log(f"release: {name} skipped: {exc}")
+    for name, kind in (("scad-dataset.trig", "trig"), ("scad-dataset.nq", "nquads")):
+        write(name, lambda out, kind=kind: ex.write_quads(store, GRAPHS, fmt[kind], out, quiet))
+    write(
+        "scad-nanopubs.trig",
+        lambda out: pyoxigraph.serialize(
+            nanopublication_quads(store), out, RdfFormat.TRIG, prefixes=PREFIXES
+        ),
+    )
+    csv = fmt["csv"]
     for name, lang in (("evidence.csv", "en"), ("evidence-zh.csv", "zh")):
-        write(name, b"".join(ex.evidence_table(settings, csv, lang)))
-    write("context.jsonld", ex.context_document())
-    sums = {name: hashlib.sha256((work / name).read_bytes()).hexdigest() for name in report.files}
+        write(name, lambda out, lang=lang: out.writelines(ex.evidence_table(settings, csv, lang)))
+    write("context.jsonld", lambda out: out.write(ex.context_document()))
+    sums = {name: _sha256(work / name) for name in report.files}
     report.seconds = time.perf_counter() - start
-    write("RELEASE.md", release_note(report, sums).encode("utf-8"))
-    sums["RELEASE.md"] = hashlib.sha256((work / "RELEASE.md").read_bytes()).hexdigest()
-    write("SHA256SUMS", "".join(f"{sums[n]}  {n}\n" for n in sorted(sums)).encode())
+    write("RELEASE.md", lambda out: out.write(release_note(report, sums).encode("utf-8")))
+    sums["RELEASE.md"] = _sha256(work / "RELEASE.md")
+    write(
+        "SHA256SUMS",
+        lambda out: out.write("".join(f"{sums[n]}  {n}\n" for n in sorted(sums)).encode()),
+    )
     swap_in(work, dist)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -11,12 +11,10 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
-import pyoxigraph
-import rdflib
-from pyoxigraph import NamedNode, Quad, Store
+from pyoxigraph import Quad, Store
 
 from kg.errors import StoreError
 
@@ -37,39 +35,45 @@ def open_read_only(store_path: Path) -> Store:
         raise StoreError(f"cannot open the store at {store_path}: {exc}") from exc
 
 
-def write_store(
-    store_path: Path,
-    graphs: dict[str, Iterable[Quad]],
-    before_swap: Callable[[Path], object] | None = None,
-) -> Path:
-    """Write a new store with one named graph per entry, then make `store_path` point at it.
-
-    `before_swap(build_dir)` adds to the complete build folder what must be served with it (the
-    search index) before the link moves; if it fails, the new build is deleted and the old one
-    stays served."""
+def new_build(store_path: Path) -> Path:
+    """A fresh, empty build folder beside the store link (`DIR.builds/<time>-<random>`)."""
     builds = _builds_dir(store_path)
     builds.mkdir(parents=True, exist_ok=True)
     # A fresh folder each time, even for two builds in the same second from one process.
-    build_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=builds))
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=builds))
+
+
+def publish(store_path: Path, build_dir: Path) -> Path:
+    """Make `store_path` point at a finished build, then drop all but the newest builds."""
+    swap_link(store_path, build_dir)
+    _prune(_builds_dir(store_path), keep=build_dir)
+    return build_dir
+
+
+def discard(build_dir: Path) -> None:
+    """Remove a build that failed: the store link never pointed at it."""
+    shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def finish(store: Store) -> None:
+    """Flush and compact a store that is written, before it is published."""
+    store.flush()
+    store.optimize()
+
+
+def write_store(store_path: Path, graphs: dict[str, Iterable[Quad]]) -> Path:
+    """Write a new store with one named graph per entry, then make `store_path` point at it."""
+    build_dir = new_build(store_path)
     try:
         store = Store(str(build_dir))
         for quads in graphs.values():
             store.bulk_extend(quads)
-        store.flush()
-        store.optimize()
+        finish(store)
         del store
     except Exception as exc:
-        shutil.rmtree(build_dir, ignore_errors=True)
+        discard(build_dir)
         raise StoreError(f"cannot write the new store in {build_dir}: {exc}") from exc
-    if before_swap is not None:
-        try:
-            before_swap(build_dir)
-        except BaseException:
-            shutil.rmtree(build_dir, ignore_errors=True)
-            raise
-    swap_link(store_path, build_dir)
-    _prune(builds, keep=build_dir)
-    return build_dir
+    return publish(store_path, build_dir)
 
 
 def swap_link(store_path: Path, build_dir: Path) -> None:
@@ -90,13 +94,3 @@ def _prune(builds: Path, keep: Path) -> None:
     )
     for path in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def rdflib_quads(graph: rdflib.Graph, graph_iri: str) -> list[Quad]:
-    """The triples of an rdflib graph as pyoxigraph quads in a named graph (via N-Triples)."""
-    data = graph.serialize(format="nt", encoding="utf-8")
-    name = NamedNode(graph_iri)
-    return [
-        Quad(t.subject, t.predicate, t.object, name)
-        for t in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    ]

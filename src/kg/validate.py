@@ -1,14 +1,32 @@
-"""Validate step: OWL checks (declarations, property kinds, datatypes) and the SHACL shapes."""
+"""Validate step: OWL checks (declarations, property kinds, datatypes) and the SHACL shapes, run on
+the new store; every problem is listed with the file and line where it stands.
+
+The OWL checks are a few aggregate queries over the store (linear in the data). The SHACL shapes
+are run by pyshacl-turbo (a native engine, pySHACL's behaviour) slice by slice: a slice is the
+triples of a run of subjects of one source file, the blank nodes they reach, the types of what
+they point to and the TBox's subclass links — all that our shapes read (paths of length one,
+`sh:class` through `rdfs:subClassOf`). Memory stays bounded by the slice, and a slice's result
+is cached under the digest of its content: after one file changes, only the slices whose
+content changed are checked again.
+"""
 
 from __future__ import annotations
 
-import pyshacl
-import rdflib
-from rdflib import OWL, RDF, RDFS, XSD, Literal, URIRef
+import zlib
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
 
+import pyoxigraph
+import pyshacl_turbo
+import rdflib
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store
+from rdflib import OWL, RDF, RDFS, XSD
+
+from kg.buildcache import CheckCache, digest
 from kg.errors import ValidationError
-from kg.sources import SourceFile, Sources, locate
-from kg.vocab import PREFIXES
+from kg.sources import DATA, TBOX, SourceFile, Sources, locate
+from kg.vocab import GRAPHS, PREFIXES
 
 BUILT_IN = (str(RDF), str(RDFS), str(OWL))
 PROPERTY_KINDS = {
@@ -26,109 +44,226 @@ REASONER_DATATYPES = {
     RDF.langString,
 }
 SHACL = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+# Slices: a new slice starts at a subject whose hash falls on a boundary once the slice holds
+# MIN_SUBJECTS, or at MAX_SUBJECTS; boundaries set by content stay put when a file grows.
+MIN_SUBJECTS, MAX_SUBJECTS, BOUNDARY = 5_000, 20_000, 2_048
+ENGINE = "pyshacl-turbo " + metadata.version("pyshacl-turbo")
 
 
-def _where(source: SourceFile, iri: str, namespaces: dict[str, str]) -> str:
-    line = locate(source, iri, namespaces)
-    rel = source.path.name if source.path.parent.name != "data" else f"data/{source.path.name}"
-    return f"{rel}:{line}" if line else rel
-
-
-def _short(iri: str, namespaces: dict[str, str]) -> str:
-    for prefix, ns in namespaces.items():
+def short(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and prefix:
             return f"{prefix}:{iri[len(ns) :]}"
     return f"<{iri}>"
 
 
-def declared_kinds(tbox: rdflib.Graph) -> dict[URIRef, set[str]]:
-    kinds: dict[URIRef, set[str]] = {}
+class Problems:
+    """Problems found, each about an IRI; `lines()` puts the file and line in front of each."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, list[SourceFile], str, bool]] = []
+
+    def add(self, iri: str, files: list[SourceFile], text: str, subject: bool = False) -> None:
+        self.found.append((iri, files, text, subject))
+
+    def lines(self) -> list[str]:
+        """`data/x.ttl:12: text`, each IRI looked up in one pass per file (only on failure)."""
+        wanted: dict[Path, set[str]] = {}
+        for iri, files, _text, subject in self.found:
+            for f in files:
+                wanted.setdefault(f.path, set()).add((iri, subject))
+        lines_of: dict[tuple[Path, str, bool], int] = {}
+        for path, keys in wanted.items():
+            for subject in (False, True):
+                iris = {iri for iri, s in keys if s is subject}
+                if iris:
+                    for iri, line in locate(path, iris, subject=subject).items():
+                        lines_of[(path, iri, subject)] = line
+        out = []
+        for iri, files, text, subject in self.found:
+            where = ""
+            for f in files:
+                line = lines_of.get((f.path, iri, subject))
+                if line is not None:
+                    where = f"{f.rel}:{line}: "
+                    break
+            if not where and files:
+                where = f"{files[0].rel}: "
+            out.append(where + text)
+        return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# OWL checks
+
+
+def declared_kinds(tbox: rdflib.Graph) -> dict[rdflib.URIRef, set[str]]:
+    kinds: dict[rdflib.URIRef, set[str]] = {}
     for rdf_type, kind in PROPERTY_KINDS.items():
         for prop in tbox.subjects(RDF.type, rdf_type):
             kinds.setdefault(prop, set()).add(kind)
     return kinds
 
 
-def check_owl(sources: Sources) -> list[str]:
+def check_owl(store: Store, sources: Sources, tbox: rdflib.Graph, problems: Problems) -> None:
     """Every predicate and class used is declared, with one kind, and used as its kind says."""
-    tbox = sources.merged("ontology")
-    namespaces = PREFIXES
     kinds = declared_kinds(tbox)
-    classes = set(tbox.subjects(RDF.type, OWL.Class))
-    problems: list[str] = []
+    classes = {str(c) for c in tbox.subjects(RDF.type, OWL.Class)}
+    kind_of = {str(p): next(iter(k)) for p, k in kinds.items()}
     for prop, found in sorted(kinds.items()):
         if len(found) > 1:
-            problems.append(
-                f"{_short(prop, namespaces)} is declared as {' and '.join(sorted(found))} "
-                "property at once"
+            problems.add(
+                str(prop),
+                sources.part(TBOX),
+                f"{short(str(prop))} is declared as {' and '.join(sorted(found))} property at once",
             )
-    seen: set[tuple[str, str]] = set()
-
-    def report(source: SourceFile, iri: str, text: str) -> None:
-        if (iri, text) not in seen:
-            seen.add((iri, text))
-            problems.append(f"{_where(source, iri, namespaces)}: {text}")
-
-    for source in sources.files():
-        for _s, p, o in source.graph:
-            if not str(p).startswith(BUILT_IN) and p not in kinds:
-                report(source, str(p), f"undeclared property {_short(p, namespaces)}")
+    for part in (TBOX, DATA):
+        files = sources.part(part)
+        graph = GRAPHS[part]
+        uses = store.query(
+            f"SELECT ?p ?lit ?dt ?lang WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} "
+            "BIND(isLITERAL(?o) AS ?lit) BIND(IF(?lit, DATATYPE(?o), ?none) AS ?dt) "
+            "BIND(IF(?lit, LANG(?o), '') AS ?lang) } GROUP BY ?p ?lit ?dt ?lang"
+        )
+        for row in uses:
+            p = row["p"].value
+            literal = row["lit"].value == "true"
+            if not p.startswith(BUILT_IN) and p not in kind_of:
+                problems.add(p, files, f"undeclared property {short(p)}")
                 continue
-            if (
-                p == RDF.type
-                and isinstance(o, URIRef)
-                and not str(o).startswith(BUILT_IN)
-                and o not in classes
-            ):
-                report(source, str(o), f"undeclared class {_short(o, namespaces)}")
-            kind = next(iter(kinds.get(p, ())), None)
-            if kind == "object" and isinstance(o, Literal):
-                report(
-                    source, str(p), f"object property {_short(p, namespaces)} used with a literal"
-                )
-            elif kind == "datatype" and not isinstance(o, Literal):
-                report(
-                    source, str(p), f"datatype property {_short(p, namespaces)} used with an IRI"
-                )
-            elif (
-                kind == "datatype"
-                and (o.datatype or XSD.string) not in REASONER_DATATYPES
-                and not o.language
-            ):
-                report(
-                    source,
-                    str(p),
-                    f"datatype {_short(o.datatype, namespaces)} on "
-                    f"{_short(p, namespaces)} is outside the reasoner's datatype map",
-                )
-    return problems
+            kind = kind_of.get(p)
+            if kind == "object" and literal:
+                problems.add(p, files, f"object property {short(p)} used with a literal")
+            elif kind == "datatype" and not literal:
+                problems.add(p, files, f"datatype property {short(p)} used with an IRI")
+            elif kind == "datatype" and not row["lang"].value:
+                datatype = row["dt"].value
+                if rdflib.URIRef(datatype) not in REASONER_DATATYPES:
+                    problems.add(
+                        datatype,
+                        files,
+                        f"datatype {short(datatype)} on {short(p)} is outside the reasoner's "
+                        "datatype map",
+                    )
+        used = store.query(
+            f"SELECT DISTINCT ?c WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} FILTER isIRI(?c) }}"
+        )
+        for row in used:
+            c = row["c"].value
+            if not c.startswith(BUILT_IN) and c not in classes:
+                problems.add(c, files, f"undeclared class {short(c)}")
 
 
-def check_shapes(sources: Sources) -> list[str]:
-    """Run the SHACL shapes over TBox + data; one line per violation."""
-    if len(sources.shapes) == 0:
-        return []
-    data = sources.merged("ontology") + sources.merged("statements")
-    conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=sources.shapes, inference="none", advanced=True, allow_warnings=True
-    )
+# ---------------------------------------------------------------------------------------------
+# SHACL, slice by slice
+
+
+def slices(source: SourceFile) -> Iterator[list[NamedNode | BlankNode]]:
+    """The subjects of one file in runs; where a run ends depends on the subjects themselves."""
+    run: list[NamedNode | BlankNode] = []
+    for subject in source.subjects:
+        run.append(subject)
+        n = len(run)
+        if n >= MAX_SUBJECTS or (
+            n >= MIN_SUBJECTS and zlib.crc32(subject.value.encode()) % BOUNDARY == 0
+        ):
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def slice_quads(store: Store, subjects: list[NamedNode | BlankNode], hierarchy: list[Quad]):
+    """What the shapes read about `subjects`: their triples (and of the blank nodes they reach),
+    the triples of the nodes they point to (their types for sh:class, what a SPARQL constraint
+    joins with, e.g. the works an asserting document cites), and the TBox's subclass links. Index lookups only
+    (a join with a VALUES block of thousands of subjects is far slower in Oxigraph)."""
+    graphs = [NamedNode(GRAPHS[TBOX]), NamedNode(GRAPHS[DATA])]
+    triples: set[pyoxigraph.Triple] = set()
+    todo, seen = list(subjects), set(subjects)
+    while todo:
+        node = todo.pop()
+        for graph in graphs:
+            for q in store.quads_for_pattern(node, None, None, graph):
+                triples.add(q.triple)
+                if isinstance(q.object, BlankNode) and q.object not in seen:
+                    seen.add(q.object)  # blank nodes: reached from the subject that holds them
+                    todo.append(q.object)
+    pointed = {t.object for t in triples if not isinstance(t.object, pyoxigraph.Literal)} - seen
+    for node in pointed:  # one hop out: the shapes' SPARQL constraints read the nodes pointed to
+        for graph in graphs:
+            for q in store.quads_for_pattern(node, None, None, graph):
+                triples.add(q.triple)
+    triples.update(q.triple for q in hierarchy)
+    return sorted(triples, key=str)
+
+
+def _rdflib_term(term: NamedNode | BlankNode) -> rdflib.term.Node:
+    return rdflib.URIRef(term.value) if isinstance(term, NamedNode) else rdflib.BNode(term.value)
+
+
+def check_slice(program, triples: list[pyoxigraph.Triple], focus: list) -> list[list[str]]:
+    """[focus, path, message] of every violation among the focus nodes of one slice."""
+    data = Store()
+    data.extend(Quad(t.subject, t.predicate, t.object) for t in triples)
+    # every target in the slice is checked (faster than naming focus nodes), only the slice's
+    # own subjects are kept: the nodes it points to are checked in their own slices
+    conforms, report, _ = program.validate(data, allow_warnings=True)
     if conforms:
         return []
-    namespaces = PREFIXES
-    problems = []
+    wanted = {str(_rdflib_term(f)) for f in focus}
+    out = []
     for result in report.subjects(RDF.type, SHACL.ValidationResult):
-        focus = report.value(result, SHACL.focusNode)
+        node = report.value(result, SHACL.focusNode)
+        if str(node) not in wanted:
+            continue
         path = report.value(result, SHACL.resultPath)
         message = report.value(result, SHACL.resultMessage)
-        where = _short(str(focus), namespaces)
-        if path is not None and isinstance(path, URIRef):
-            where += f" {_short(str(path), namespaces)}"
-        problems.append(f"{where}: {message}")
-    return sorted(set(problems))
+        out.append(
+            [
+                str(node),
+                str(path) if isinstance(path, rdflib.URIRef) else "",
+                str(message or report.value(result, SHACL.sourceConstraintComponent)),
+            ]
+        )
+    return sorted(out)
 
 
-def validate(sources: Sources) -> None:
-    problems = check_owl(sources)
-    problems += check_shapes(sources)
-    if problems:
-        raise ValidationError(problems)
+def check_shapes(store: Store, sources: Sources, cache: CheckCache, problems: Problems) -> None:
+    """Run the shapes over every slice of every file (cached by the slice's digest)."""
+    if sources.shapes is None:
+        return
+    program = None
+    hierarchy = list(
+        store.quads_for_pattern(
+            None, NamedNode(str(RDFS.subClassOf)), None, NamedNode(GRAPHS[TBOX])
+        )
+    )
+    for source in sources.files:
+        for subjects in slices(source):
+            triples = slice_quads(store, subjects, hierarchy)
+            text = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES)
+            key = digest("shacl", sources.shapes_digest, ENGINE, text)
+            found = cache.get("shacl", key)
+            if found is None:
+                if program is None:
+                    program = pyshacl_turbo.CompiledShapes(
+                        sources.shapes.read_text(encoding="utf-8"),
+                        shacl_graph_format="turtle",
+                        advanced=True,
+                    )
+                found = check_slice(program, triples, subjects)
+                cache.put(key, found)
+            for focus, path, message in found:
+                where = short(focus) + (f" {short(path)}" if path else "")
+                problems.add(focus, [source], f"{where}: {message}", subject=True)
+
+
+def validate(store: Store, sources: Sources, tbox: rdflib.Graph, cache: CheckCache) -> str:
+    """Run every check; raise ValidationError listing every problem. Returns what was reused."""
+    problems = Problems()
+    check_owl(store, sources, tbox, problems)
+    check_shapes(store, sources, cache, problems)
+    if problems.found:
+        raise ValidationError(problems.lines())
+    return f"SHACL slices: {cache.reused('shacl')}"

@@ -108,14 +108,15 @@ class IndexReport:
     terms: int
 
 
-def write_index(build_dir: Path) -> IndexReport:
-    """Index the store in `build_dir` into `build_dir/search` (replacing any index there)."""
+def write_index(build_dir: Path, store: Store | None = None) -> IndexReport:
+    """Index the store in `build_dir` into `build_dir/search` (replacing any index there);
+    `store`: that store, when the caller has it open (the build writing it)."""
     folder = Path(build_dir) / FOLDER
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "entities").mkdir(parents=True)
     (folder / "terms").mkdir()
     try:
-        store = Store.read_only(str(build_dir))
+        store = store if store is not None else Store.read_only(str(build_dir))
         index = _open(folder / "entities", _schema())
         writer = index.writer(WRITER_HEAP, 1)
         count = 0
