@@ -187,3 +187,21 @@ def test_cache_does_not_hide_what_a_change_breaks_in_other_files(tmp_path):
     cited = [p for p in err.value.problems if "scad:source" in p and "statements-s4-msct.ttl:" in p]
     assert cited, err.value.problems
     assert os.readlink(store) == target
+
+
+def test_the_version_is_written_in_one_place_and_stamped_by_the_build(store):
+    """kg.__version__ is the version: the package metadata reads it, the build stamps it."""
+    from importlib.metadata import version
+
+    from kg import __version__
+    from kg.vocab import GRAPHS, ONTOLOGY_IRI
+
+    assert version("kg") == __version__
+    assert "versionIRI" not in (SOURCES / "scad.ttl").read_text(encoding="utf-8")
+    rows = store.query(
+        f"SELECT ?v ?i WHERE {{ GRAPH <{GRAPHS['ontology']}> {{ <{ONTOLOGY_IRI}> "
+        "<http://www.w3.org/2002/07/owl#versionIRI> ?v ; <http://www.w3.org/2002/07/owl#versionInfo> ?i } }"
+    )
+    assert [(r["v"].value, r["i"].value) for r in rows] == [
+        (f"{ONTOLOGY_IRI}/{__version__}", __version__)
+    ]

@@ -15,7 +15,7 @@ from kg.errors import NotAcceptable, QueryError, QueryRefused, QueryTimeout
 from kg.query.executor import PREFETCH, Executor
 
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-DATASET = f"<{vocab.SCAD}dataset>"
+NODE = f"<{vocab.SCAD}sle>"  # an entity with a dozen triples of its own
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +30,10 @@ def rows(body: bytes) -> list:
 
 
 def test_select_json_through_a_query_process(executor, store):
-    fmt, stream = executor.execute(f"SELECT ?p ?o WHERE {{ {DATASET} ?p ?o }}")
+    fmt, stream = executor.execute(f"SELECT ?p ?o WHERE {{ {NODE} ?p ?o }}")
     assert fmt.name == "json"
     assert stream.body is not None  # small: read whole before returning
-    expected = len(list(store.query(f"SELECT * WHERE {{ GRAPH ?g {{ {DATASET} ?p ?o }} }}")))
+    expected = len(list(store.query(f"SELECT * WHERE {{ GRAPH ?g {{ {NODE} ?p ?o }} }}")))
     assert len(rows(stream.read())) == expected > 5
 
 
@@ -53,7 +53,7 @@ def test_select_formats(executor, name):
 
 @pytest.mark.parametrize("name", ["turtle", "ntriples", "rdfxml", "jsonld", "nquads", "trig"])
 def test_graph_formats(executor, name):
-    fmt, stream = executor.execute(f"DESCRIBE {DATASET}", accept_format=name)
+    fmt, stream = executor.execute(f"DESCRIBE {NODE}", accept_format=name)
     triples = list(pyoxigraph.parse(stream.read(), format=fmt.rdf))
     assert len(triples) > 5
 
@@ -65,7 +65,7 @@ def test_ask(executor):
 
 def test_a_format_that_does_not_fit_the_form(executor):
     with pytest.raises(NotAcceptable) as err:
-        executor.execute(f"DESCRIBE {DATASET}", accept_format="csv")
+        executor.execute(f"DESCRIBE {NODE}", accept_format="csv")
     assert "text/turtle" in err.value.offered
 
 
@@ -81,7 +81,7 @@ def test_rows_are_capped(executor):
 def test_substitutions_bind_terms(executor):
     _, stream = executor.execute(
         "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",
-        substitutions={Variable("s"): NamedNode(DATASET[1:-1])},
+        substitutions={Variable("s"): NamedNode(NODE[1:-1])},
     )
     assert len(rows(stream.read())) > 5
 
@@ -209,9 +209,9 @@ def test_index_lookups_run_inline_while_the_pool_is_busy(built):
         thread.start()
         assert ex.wait_until_busy(1, timeout=5)  # the only query process runs the cross product
         started = time.monotonic()
-        _, stream = ex.execute(f"SELECT ?p ?o WHERE {{ {DATASET} ?p ?o }}")
+        _, stream = ex.execute(f"SELECT ?p ?o WHERE {{ {NODE} ?p ?o }}")
         assert len(rows(stream.read())) > 5
-        _, stream = ex.execute(f"DESCRIBE {DATASET}", accept_format="ntriples")
+        _, stream = ex.execute(f"DESCRIBE {NODE}", accept_format="ntriples")
         assert stream.read().count(b"\n") > 5
         assert time.monotonic() - started < 0.5
         thread.join(10)

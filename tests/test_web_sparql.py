@@ -18,7 +18,8 @@ from kg import vocab
 MAX_ROWS = 50
 MAX_BODY = 20_000
 DATASET = f"{vocab.SCAD}dataset"
-LOOKUP = f"SELECT ?p ?o WHERE {{ <{DATASET}> ?p ?o }}"
+# The dataset's own description, its class and property partitions left out (they are many)
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{DATASET}> ?p ?o FILTER(!STRENDS(STR(?p), 'Partition')) }}"
 GROUPS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 SELECT_TYPES = {
     "json": "application/sparql-results+json",

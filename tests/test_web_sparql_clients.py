@@ -25,7 +25,8 @@ TIMEOUT = 2.0
 MAX_ROWS = 50
 MAX_BODY = 20_000
 DATASET = f"{vocab.SCAD}dataset"
-LOOKUP = f"SELECT ?p ?o WHERE {{ <{DATASET}> ?p ?o }}"
+# The dataset's own description, its class and property partitions left out (they are many)
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{DATASET}> ?p ?o FILTER(!STRENDS(STR(?p), 'Partition')) }}"
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 

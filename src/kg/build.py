@@ -138,7 +138,45 @@ def metadata_quads(store: Store, digest: str) -> list[Quad]:
     add(dataset, VOID + "classes", integer(classes))
     add(dataset, VOID + "properties", integer(properties))
     add(dataset, VOID + "distinctSubjects", integer(subjects))
+    # Class and property partitions, counted once here so that /void only reads them.
+    partitions = (
+        (
+            "class",
+            "entities",
+            f"SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s a ?x }} }} GROUP BY ?x ORDER BY ?x",
+        ),
+        (
+            "property",
+            "triples",
+            f"SELECT ?x (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?x ?o }} }} GROUP BY ?x ORDER BY ?x",
+        ),
+    )
+    for kind, measure, query in partitions:
+        for i, row in enumerate(store.query(query)):
+            part = NamedNode(f"{SCAD}dataset#{kind}-{i}")
+            add(dataset, f"{VOID}{kind}Partition", part)
+            add(part, VOID + kind, row["x"])
+            add(part, VOID + measure, integer(int(row["n"].value)))
     return quads
+
+
+def stamp_version(store: Store) -> None:
+    """The ontology's version IRI and version info, from the package's version (kg.__version__,
+    the one place it is written; the sources carry none)."""
+    ontology, graph = NamedNode(ONTOLOGY_IRI), NamedNode(GRAPHS["ontology"])
+    owl = PREFIXES["owl"]
+    for name in ("versionIRI", "versionInfo"):
+        for quad in list(store.quads_for_pattern(ontology, NamedNode(owl + name), None, graph)):
+            store.remove(quad)
+    store.add(
+        Quad(
+            ontology,
+            NamedNode(owl + "versionIRI"),
+            NamedNode(f"{ONTOLOGY_IRI}/{__version__}"),
+            graph,
+        )
+    )
+    store.add(Quad(ontology, NamedNode(owl + "versionInfo"), Literal(__version__), graph))
 
 
 def _store_step(b: Build) -> None:
@@ -175,6 +213,7 @@ def build(
 
     def read() -> None:
         b.sources = read_sources(sources_dir, b.store, extra)
+        stamp_version(b.store)
         b.tbox = tbox_graph(b.store)
 
     steps: list[tuple[str, Callable[[], Any]]] = [

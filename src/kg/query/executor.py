@@ -274,12 +274,14 @@ class Executor:
         named_graphs: list[str] | None = None,
         info: text.QueryText | None = None,
         isolate: bool = False,
+        max_rows: int | None = None,
     ) -> tuple[Format, ResultStream]:
+        """Run a query; `max_rows` overrides the executor's row cap (0: none)."""
         info = info or text.read(query)
         check_allowed(info)
         fmt = _pick_format(info, accept_format)
         request = {
-            "q": info.capped(self.max_rows),
+            "q": info.capped(self.max_rows if max_rows is None else max_rows),
             "results": fmt.results.media_type if fmt.results is not None else None,
             "rdf": fmt.rdf.media_type if fmt.rdf is not None else None,
             "dg": default_graph,
@@ -377,9 +379,17 @@ class Executor:
         _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
         return bool(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
 
-    def triples(self, query: str, **bindings: Term) -> list[pyoxigraph.Triple]:
-        """The triples of a CONSTRUCT or DESCRIBE, in the order the store gives them."""
-        _, stream = self.execute(query, substitutions=bindings, accept_format=TRIPLES_FORMAT)
+    def triples(
+        self, query: str, *, whole: bool = False, **bindings: Term
+    ) -> list[pyoxigraph.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE, in the order the store gives them; `whole`
+        lifts the row cap, for a read that is bounded by its own nature (the metadata graph)."""
+        _, stream = self.execute(
+            query,
+            substitutions=bindings,
+            accept_format=TRIPLES_FORMAT,
+            max_rows=0 if whole else None,
+        )
         return list(pyoxigraph.parse(stream.read(), format=TRIPLES_FORMAT.rdf))
 
 

@@ -17,18 +17,6 @@ from kg.web.dataset import served
 
 bp = Blueprint("service_description", __name__)
 
-PARTITIONS = (
-    (
-        "class",
-        "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x } GROUP BY ?x ORDER BY ?x",
-        "entities",
-    ),
-    (
-        "property",
-        "SELECT ?x (COUNT(*) AS ?n) WHERE { ?s ?x ?o } GROUP BY ?x ORDER BY ?x",
-        "triples",
-    ),
-)
 METADATA_TRIPLES = (
     f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPHS['metadata']}> {{ ?s ?p ?o }} }}"
 )
@@ -120,23 +108,9 @@ def service_description(fmt: Format) -> Response:
 
 
 def void_triples() -> list[Triple]:
-    """The metadata graph's VoID, with partitions per class and property (once per build)."""
+    """The metadata graph: the build's VoID, partitions per class and property included."""
     build = served()
-
-    def make() -> list[Triple]:
-        triples = build.executor.triples(METADATA_TRIPLES)
-        ds = _n(DATASET)
-        for kind, query, measure in PARTITIONS:
-            for i, row in enumerate(build.executor.select(query)):
-                part = _n(f"{DATASET}#{kind}-{i}")
-                triples += [
-                    Triple(ds, _n(f"{VOID}{kind}Partition"), part),
-                    Triple(part, _n(VOID + kind), row["x"]),
-                    Triple(part, _n(VOID + measure), _int(int(row["n"].value))),
-                ]
-        return triples
-
-    return build.derived("void", make)
+    return build.derived("void", lambda: build.executor.triples(METADATA_TRIPLES, whole=True))
 
 
 @bp.get("/void")
