@@ -6,20 +6,27 @@ those statements into a store of its own (`kg build --extra`), then measures on 
 - `kg build`: wall time, time per step, time per 1,000 statements, peak memory, store size;
 - `oxigraph load` of the same quads (the store's N-Quads, exported by `kg export`) into an
   empty store: the bare cost of loading, and the build's cost as a multiple of it;
-- `kg export -o all.nq`: wall time and peak memory.
+- `kg export -o all.nq`: wall time and peak memory;
+- the service on that store (`kg serve`, result cache off, so every answer is computed): the
+  entity page of a hub (SLE, which every tenth synthetic statement is about) and of leaves (one
+  statement each), `/openapi.json`, `/search` and `/search/suggest`, p50/p99 of sequential
+  requests; every canned query against `oxigraph serve-read-only` on a copy of the same store
+  (benchmarks/run.py, throughput ratio, the lowest reported);
+- 64 connections of mixed traffic for 60 s (benchmarks/load.py, cache on), killing a worker and
+  a query process on the way: requests/s, p50/p99, answers lost.
 
 Every measurement runs in a child process (peak memory is that child's maximum resident set).
 One table is printed at the end. The measurements are sections (`SECTIONS`): a function that
-takes a `Run` (the size, its store, its folder) and returns its columns; the service side
-(entity pages, /openapi.json, canned queries against `oxigraph serve-read-only`, mixed traffic)
-is added as further sections.
+takes a `Run` (the size, its store, its folder) and fills in its columns.
 
     .venv/bin/python benchmarks/scale.py [--sizes 1000 10000 100000] [--million] [--seed 1]
+                                         [--build-only] [--load-seconds 60]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -27,12 +34,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from servers import fetch, start_ours, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
+SCAD = "https://w3id.org/scad/"
 KG = [sys.executable, "-m", "kg.cli"]
 STEPS = ("read", "validate", "reason", "store", "owl", "docs", "pictures")
 
@@ -71,6 +83,7 @@ class Run:
     seed: int
     columns: dict[str, str] = field(default_factory=dict)
     build_seconds: float = 0.0
+    load_seconds: int = 60  # of mixed traffic
 
     @property
     def store(self) -> Path:
@@ -124,7 +137,99 @@ def section_export_and_load(run: Run) -> None:
     shutil.rmtree(run.folder / "bare", ignore_errors=True)
 
 
-SECTIONS: list[Callable[[Run], None]] = [section_build, section_export_and_load]
+def latencies(base: str, paths: list[str], repeat: int = 1) -> tuple[float, float]:
+    """p50 and p99 (ms) of GETs of `paths`, one at a time, each answered 200."""
+    times = []
+    for _ in range(repeat):
+        for path in paths:
+            status, _, body, seconds = fetch(base + path)
+            if status != 200:
+                raise SystemExit(f"{path}: HTTP {status}: {body[:300]!r}")
+            times.append(seconds * 1000)
+    times.sort()
+    return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def leaves(base: str, count: int) -> list[str]:
+    """Pages of statements that are about one thing each (synthetic ones where there are)."""
+    query = (
+        f"SELECT ?s WHERE {{ ?s a <{SCAD}EvidenceStatement> FILTER(STRSTARTS(STR(?s), "
+        f"'{SCAD}synth/')) }} LIMIT {count}"
+    )
+    status, _, body, _ = fetch(
+        base + "/sparql?" + urllib.parse.urlencode({"query": query}),
+        {"Accept": "application/sparql-results+json"},
+    )
+    found = [b["s"]["value"] for b in json.loads(body)["results"]["bindings"]]
+    return ["/scad/" + iri[len(SCAD) :] for iri in found]
+
+
+def section_service(run: Run) -> None:
+    proc, base, _ = start_ours(run.store, KG_CACHE_SIZE="0", KG_OUTPUT=str(run.folder / "out"))
+    try:
+        hub = latencies(base, ["/scad/sle", "/scad/sle?lang=zh", "/scad/sle?page=2"], repeat=10)
+        leaf = latencies(base, leaves(base, 60))
+        openapi = latencies(base, ["/openapi.json"], repeat=10)
+        words = ["lupus", "狼疮", "系統性紅斑狼瘡", "hongban langchuang", "lupis", "MSC", "干细胞"]
+        search = latencies(base, [f"/search?{urllib.parse.urlencode({'q': w})}" for w in words], 5)
+        suggest = latencies(
+            base, [f"/search/suggest?{urllib.parse.urlencode({'q': w[:1]})}" for w in words], 5
+        )
+    finally:
+        stop(proc)
+    run.columns |= {
+        "hub page p50/p99 ms": "{:.0f}/{:.0f}".format(*hub),
+        "leaf page p50/p99 ms": "{:.0f}/{:.0f}".format(*leaf),
+        "openapi p50/p99 ms": "{:.0f}/{:.0f}".format(*openapi),
+        "search p50/p99 ms": "{:.1f}/{:.1f}".format(*search),
+        "suggest p50/p99 ms": "{:.1f}/{:.1f}".format(*suggest),
+    }
+    bench = subprocess.run(
+        [sys.executable, str(HERE / "run.py"), "--store", str(run.store), "--rounds", "1"],
+        capture_output=True,
+        text=True,
+    )
+    summary = Path(tempfile.gettempdir()) / "kg-bench-last.json"
+    if bench.returncode != 0 or not summary.exists():
+        raise SystemExit(f"benchmarks/run.py failed: {bench.stderr[-2000:]}")
+    ratios = {
+        name: r["off"] / r["ox"] for name, r in json.loads(summary.read_text()).items() if r["ox"]
+    }
+    worst = min(ratios, key=ratios.get)
+    run.columns["canned vs oxigraph (lowest)"] = f"{ratios[worst]:.2f} ({worst})"
+
+
+def section_load(run: Run) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "load.py"),
+            "--store",
+            str(run.store),
+            "--seconds",
+            str(run.load_seconds),
+            "--kill",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmarks/load.py failed: {done.stderr[-2000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    run.columns |= {
+        "mixed req/s": str(figures["requests_per_s"]),
+        "mixed p50/p99 ms": f"{figures['p50_ms']:.0f}/{figures['p99_ms']:.0f}",
+        "lost (non-2xx + socket)": f"{figures['non_2xx']} + {figures['socket_errors']}",
+    }
+
+
+SECTIONS: list[Callable[[Run], None]] = [
+    section_build,
+    section_export_and_load,
+    section_service,
+    section_load,
+]
 
 
 def table(runs: list[Run]) -> str:
@@ -141,15 +246,18 @@ def main() -> int:
     parser.add_argument("--million", action="store_true", help="also 10⁶ statements")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="keep the stores in this folder")
+    parser.add_argument("--build-only", action="store_true", help="the build and export only")
+    parser.add_argument("--load-seconds", type=int, default=60)
     args = parser.parse_args()
+    sections = SECTIONS[:2] if args.build_only else SECTIONS
     sizes = args.sizes + ([1_000_000] if args.million else [])
     base = args.keep or Path(tempfile.mkdtemp(prefix="kg-scale-"))
     runs = []
     try:
         for n in sizes:
-            run = Run(n, base / f"n{n}", args.seed)
+            run = Run(n, base / f"n{n}", args.seed, load_seconds=args.load_seconds)
             run.folder.mkdir(parents=True, exist_ok=True)
-            for section in SECTIONS:
+            for section in sections:
                 section(run)
             print(f"N={n:,}: {run.columns}", file=sys.stderr, flush=True)
             runs.append(run)
