@@ -78,14 +78,14 @@ def start_ours(
 ) -> tuple[subprocess.Popen, str, float]:
     """`kg serve` on a store; (process, base URL, seconds from command to first answer)."""
     port = free_port()
-    environ = dict(
-        os.environ,
-        KG_STORE=str(store),
-        KG_ACCESS_LOG="",
-        KG_WORKERS=str(workers),
-        KG_THREADS=str(threads),
+    environ = {
+        **os.environ,
+        "KG_STORE": str(store),
+        "KG_ACCESS_LOG": "",
+        "KG_WORKERS": str(workers),
+        "KG_THREADS": str(threads),
         **env,
-    )
+    }
     started = time.monotonic()
     proc = subprocess.Popen(
         [str(VENV_BIN / "kg"), "serve", "--host", "127.0.0.1", "--port", str(port)],
