@@ -27,14 +27,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def term(text: str) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
-    """An RDF term from its N-Triples form (how terms cross the pipe)."""
-    triple = f"<urn:kg:s> <urn:kg:p> {text} .".encode()
-    return next(iter(pyoxigraph.parse(triple, format=pyoxigraph.RdfFormat.N_TRIPLES))).object
-
-
 def query_kwargs(request: dict) -> dict:
-    """Store.query keyword arguments for a request: its dataset and substitutions."""
+    """Store.query keyword arguments for a request: its dataset."""
     kwargs: dict = {}
     if request.get("dg") is None:
         kwargs["use_default_graph_as_union"] = True
@@ -44,10 +38,6 @@ def query_kwargs(request: dict) -> dict:
         ]
     if request.get("ng") is not None:
         kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in request["ng"]]
-    if request.get("subs"):
-        kwargs["substitutions"] = {
-            pyoxigraph.Variable(k): term(v) for k, v in request["subs"].items()
-        }
     return kwargs
 
 

@@ -10,7 +10,8 @@
 the form's default (SPARQL JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE); a format that does
 not fit the query's form raises NotAcceptable. `default_graph`/`named_graphs` are graph IRIs
 (None: the default graph is the union of the named graphs). `substitutions`/`bindings` bind
-variables to pyoxigraph terms (pyoxigraph's `substitutions`: never pasted into the text). The
+variables to pyoxigraph terms, by VALUES blocks written from the terms (kg.query.text.bind_values:
+the same bindings as pyoxigraph's `substitutions`, a better plan, and any engine reads them). The
 ResultStream is an iterator of bytes (close it if you stop early); `.body` holds the whole result
 when it is small. Raises QueryError (syntax, with line and column), QueryRefused (update,
 SERVICE, LOAD) and QueryTimeout (stopped at the time limit).
@@ -277,6 +278,9 @@ class Executor:
         max_rows: int | None = None,
     ) -> tuple[Format, ResultStream]:
         """Run a query; `max_rows` overrides the executor's row cap (0: none)."""
+        if substitutions:
+            terms = {str(k).lstrip("?$"): v for k, v in substitutions.items()}
+            query, info = text.bind_values(query, terms), None
         info = info or text.read(query)
         check_allowed(info)
         fmt = _pick_format(info, accept_format)
@@ -286,7 +290,6 @@ class Executor:
             "rdf": fmt.rdf.media_type if fmt.rdf is not None else None,
             "dg": default_graph,
             "ng": named_graphs,
-            "subs": {str(k).lstrip("?$"): str(v) for k, v in (substitutions or {}).items()},
         }
         started = time.monotonic()
         deadline = started + self.timeout
@@ -371,7 +374,7 @@ class Executor:
     # --- rows, for the project's own queries (pages, checks, descriptions) ---------------------
 
     def select(self, query: str, **bindings: Term) -> Rows:
-        """The rows of a SELECT, with `bindings` substituted (each must be projected)."""
+        """The rows of a SELECT, with `bindings` bound (kg.query.text.bind_values)."""
         _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
         return Rows(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
 
@@ -410,7 +413,6 @@ def _request_key(request: dict) -> tuple:
         request["rdf"],
         tuple(dg) if dg is not None else None,
         tuple(ng) if ng is not None else None,
-        tuple(sorted(request["subs"].items())),
     )
 
 

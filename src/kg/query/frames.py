@@ -3,7 +3,7 @@
 Standard library only: the query process imports this and pyoxigraph, and nothing else.
 
     parent -> child   a request: 4-byte big-endian length + JSON
-                      {q, results, rdf, dg, ng, subs[, parse_only]}
+                      {q, results, rdf, dg, ng[, parse_only]}
     child  -> parent  frames of 1 kind byte + 4-byte big-endian length + payload:
                       READY  {"pid": …}                 sent once, when the store is open
                       HEAD   {"kind": select|ask|graph}  the query parsed and runs
