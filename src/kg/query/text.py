@@ -228,31 +228,39 @@ def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Any]])
 
 
 def bind_values(query: str, terms: Mapping[str, Any]) -> str:
-    """`query` with variables bound to RDF terms by VALUES blocks (the terms written in their
-    own N-Triples syntax by pyoxigraph, never raw text): one at the start of the query's WHERE
-    group, and one at the start of every group in which a bound variable occurs (an OPTIONAL's
-    filter, a UNION branch, a sub-SELECT that projects it), so that the variable has its value
-    wherever it is the same variable, as if its name were replaced by the term. (Groups are
-    evaluated from the inside out: a VALUES block at the top alone would leave a nested FILTER
-    without the value.) A VALUES block first also gives Oxigraph's planner the join order from
-    the bound value, which pyoxigraph's `substitutions` do not: at 10⁵ statements, 20 ms instead
-    of 400 ms for the statements about a hub.
+    """`query` with variables bound to RDF terms (written in their own N-Triples syntax by
+    pyoxigraph, never raw text), so that a variable has its value wherever it is that variable,
+    as if its name were replaced by the term:
+
+    - a VALUES block at the start of the query's WHERE group (for what it projects, groups by
+      and orders by), and at the start of every group where the variable is in a triple pattern
+      (a UNION branch, a sub-SELECT that projects it): groups are evaluated from the inside out,
+      and a VALUES block first gives Oxigraph's planner the join order from the bound value,
+      which pyoxigraph's `substitutions` do not (at 10⁵ statements, 20 ms instead of 400 ms for
+      the statements about a hub);
+    - the term itself where the variable is in an expression (FILTER, BIND, a function): a
+      VALUES block there would make an OPTIONAL's right side start from nothing.
     """
     if not terms:
         return query
-    toks = tokens(query)
-    groups = _groups(toks)
-    inserts: list[tuple[int, list[str]]] = []
+    groups, expressions = _groups(tokens(query), set(terms))
+    edits: list[tuple[int, int, str]] = []  # (start, end, text)
     for group in groups:
-        wanted = set(terms) if group.top else group.occurs & set(terms)
+        wanted = set(terms) if group.top else group.occurs
         names = [n for n in terms if n in wanted and (group.scope is None or n in group.scope)]
         if names:
-            inserts.append((group.at, names))
+            head = " ".join(f"?{n}" for n in names)
+            row = " ".join(str(terms[n]) for n in names)
+            edits.append((group.at, group.at, f" VALUES ({head}) {{ ({row}) }} "))
+    for tok in expressions:
+        if tok.kind == "bound":  # BOUND(?x) of a bound variable: true (BOUND takes a variable)
+            close = query.index(")", tok.start)
+            edits.append((tok.start, close + 1, "true"))
+        else:
+            edits.append((tok.start, tok.start + len(tok.text), str(terms[tok.text[1:]])))
     out = query
-    for at, names in sorted(inserts, reverse=True):
-        head = " ".join(f"?{n}" for n in names)
-        row = " ".join(str(terms[n]) for n in names)
-        out = f"{out[:at]} VALUES ({head}) {{ ({row}) }} {out[at:]}"
+    for start, end, text in sorted(edits, reverse=True):
+        out = out[:start] + text + out[end:]
     return out
 
 
@@ -261,59 +269,74 @@ class _Group:
     at: int  # just after its `{`
     top: bool  # the WHERE group of the query itself
     scope: set[str] | None  # a sub-SELECT's projected variables (None: the query's own scope)
-    occurs: set[str]  # variables that occur directly in it (not in a nested group)
+    occurs: set[str]  # bound variables in its own triple patterns (not in nested groups)
     opens_scope: bool = False  # the WHERE group of a sub-SELECT
+    parens: int = 0  # how deep in ( … ) the walk is inside it: > 0 is an expression
 
 
-def _groups(toks: list[Token]) -> list[_Group]:
-    """The graph-pattern groups of a query, with where each opens and what occurs in it; the
-    braces of VALUES data and of a CONSTRUCT template are not groups."""
+def _groups(toks: list[Token], bound: set[str]) -> tuple[list[_Group], list[Token]]:
+    """The graph-pattern groups of a query (where each opens, the bound variables of its triple
+    patterns), and the bound variables' tokens that stand in expressions. The braces of VALUES
+    data, of a CONSTRUCT template and of `{ SELECT … }` are not groups of their own."""
     groups: list[_Group] = []
-    stack: list[_Group | None] = []  # None: a brace that is not a group (data, template)
-    pending: tuple[str, set[str] | None] | None = None  # a query form whose group comes next
+    expressions: list[Token] = []
+    stack: list[_Group | None] = []  # None: a brace around a sub-SELECT
+    pending: set[str] | None | bool = False  # a query form whose WHERE group comes next
     scopes: list[set[str] | None] = [None]
     j = 0
     while j < len(toks):
         tok, word = toks[j], toks[j].text.upper() if toks[j].kind == "word" else ""
+        group = stack[-1] if stack else None
         if word in QUERY_FORMS:
             projected, _at = _projection(toks, j, word)
-            if word == "SELECT" and stack:
-                pending = ("sub", projected if "*" not in projected else scopes[-1])
-            else:
-                pending = ("top", None)
+            pending = (projected if "*" not in projected else scopes[-1]) if stack else None
             if word == "CONSTRUCT" and j + 1 < len(toks) and toks[j + 1].text == "{":
-                depth, j = 0, j + 1
-                while j < len(toks):  # the template: not a group
-                    depth += {"{": 1, "}": -1}.get(toks[j].text, 0)
-                    if depth == 0:
-                        break
-                    j += 1
+                j = _past_block(toks, j + 1)  # the template: not a group
         elif word == "VALUES":
-            depth = 0
-            while j + 1 < len(toks):  # its data block: not a group
-                j += 1
-                depth += {"{": 1, "}": -1}.get(toks[j].text, 0)
-                if toks[j].text == "}" and depth == 0:
-                    break
+            while j + 1 < len(toks) and toks[j + 1].text != "{":
+                j += 1  # its variables
+            j = _past_block(toks, j + 1)  # and its data: not a group
         elif tok.text == "{" and j + 1 < len(toks) and toks[j + 1].text.upper() == "SELECT":
             stack.append(None)  # `{ SELECT … }`: the sub-SELECT alone, nothing may join it there
         elif tok.text == "{":
-            if pending is not None and pending[0] == "sub":
-                scopes.append(pending[1])
-                group = _Group(tok.start + 1, False, scopes[-1], set(), opens_scope=True)
-            else:
-                group = _Group(tok.start + 1, pending is not None, scopes[-1], set())
-            pending = None
-            groups.append(group)
-            stack.append(group)
+            sub = pending is not False and pending is not None
+            if sub:
+                scopes.append(pending)  # type: ignore[arg-type]
+            new = _Group(tok.start + 1, pending is None, scopes[-1], set(), opens_scope=sub)
+            pending = False
+            groups.append(new)
+            stack.append(new)
         elif tok.text == "}":
             closed = stack.pop() if stack else None
             if closed is not None and closed.opens_scope:
                 scopes.pop()
-        elif tok.kind == "var" and stack and stack[-1] is not None:
-            stack[-1].occurs.add(tok.text[1:])
+        elif group is not None and tok.text in "()":
+            group.parens += 1 if tok.text == "(" else -1
+        elif (
+            group is not None
+            and tok.kind == "var"
+            and tok.text[1:] in bound
+            and (group.scope is None or tok.text[1:] in group.scope)
+        ):
+            if group.parens == 0:
+                group.occurs.add(tok.text[1:])
+            elif j >= 2 and toks[j - 1].text == "(" and toks[j - 2].text.upper() == "BOUND":
+                expressions.append(Token("bound", toks[j - 2].text, toks[j - 2].start))
+            else:
+                expressions.append(tok)
         j += 1
-    return groups
+    return groups, expressions
+
+
+def _past_block(toks: list[Token], j: int) -> int:
+    """The index of the `}` that closes the `{` at toks[j]."""
+    depth = 0
+    while j < len(toks):
+        depth += {"{": 1, "}": -1}.get(toks[j].text, 0)
+        if depth == 0:
+            return j
+        j += 1
+    return j
 
 
 def _projection(toks: list[Token], i: int, form: str) -> tuple[set[str], int | None]:
