@@ -7,6 +7,8 @@ those statements into a store of its own (`kg build --extra`), then measures on 
 - `oxigraph load` of the same quads (the store's N-Quads, exported by `kg export`) into an
   empty store: the bare cost of loading, and the build's cost as a multiple of it;
 - `kg export -o all.nq`: wall time and peak memory;
+- each exchange format (`kg export --format kgx|sssom|neo4j|parquet -o …`): rows, wall time,
+  time per 1,000 statements and peak memory;
 - the service on that store (`kg serve`, result cache off, so every answer is computed): the
   entity page of a hub (SLE, which every tenth synthetic statement is about) and of leaves (one
   statement each), `/openapi.json`, `/search` and `/search/suggest`, p50/p99 of sequential
@@ -137,6 +139,23 @@ def section_export_and_load(run: Run) -> None:
     shutil.rmtree(run.folder / "bare", ignore_errors=True)
 
 
+EXCHANGE = {"kgx": "kgx", "sssom": "scad.sssom.tsv", "neo4j": "neo4j", "parquet": "parquet"}
+
+
+def section_exchange(run: Run) -> None:
+    for name, place in EXCHANGE.items():
+        target = run.folder / "exchange" / place
+        m = measure([*KG, "export", "--store", str(run.store), "--format", name, "-o", str(target)])
+        rows = re.search(r", ([\d]+) rows$", m.output.strip())
+        run.columns |= {
+            f"{name} rows": f"{int(rows.group(1)):,}" if rows else "?",
+            f"{name} s": f"{m.seconds:.1f}",
+            f"{name} s / 1k stmts": f"{m.seconds / (run.n / 1000):.2f}",
+            f"{name} peak GB": f"{m.peak_gb:.2f}",
+        }
+    shutil.rmtree(run.folder / "exchange", ignore_errors=True)
+
+
 def latencies(base: str, paths: list[str], repeat: int = 1) -> tuple[float, float]:
     """p50 and p99 (ms) of GETs of `paths`, one at a time, each answered 200."""
     times = []
@@ -227,6 +246,7 @@ def section_load(run: Run) -> None:
 SECTIONS: list[Callable[[Run], None]] = [
     section_build,
     section_export_and_load,
+    section_exchange,
     section_service,
     section_load,
 ]
@@ -246,10 +266,12 @@ def main() -> int:
     parser.add_argument("--million", action="store_true", help="also 10⁶ statements")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="keep the stores in this folder")
-    parser.add_argument("--build-only", action="store_true", help="the build and export only")
+    parser.add_argument(
+        "--build-only", action="store_true", help="the build and the exports only (no service)"
+    )
     parser.add_argument("--load-seconds", type=int, default=60)
     args = parser.parse_args()
-    sections = SECTIONS[:2] if args.build_only else SECTIONS
+    sections = SECTIONS[:3] if args.build_only else SECTIONS
     sizes = args.sizes + ([1_000_000] if args.million else [])
     base = args.keep or Path(tempfile.mkdtemp(prefix="kg-scale-"))
     runs = []

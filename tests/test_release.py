@@ -1,9 +1,13 @@
 """kg.release: the Protégé OWL loads and classifies, labels in both languages, the nanopublication
-TriG has its four graphs per statement, checksums hold, and a second release is identical."""
+TriG has its four graphs per statement, checksums hold, the citation records (CITATION.cff,
+schema.org, DCAT) name the source document and its credited works with the files' checksums, the
+release is versioned (dist/<version>, dist/latest), and a second release is identical."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +17,7 @@ import owlready2
 import pyoxigraph
 import pytest
 import rdflib
+import yaml
 from conftest import QUERIES
 from rdflib import OWL, RDF, RDFS, URIRef
 from rdflib.compare import isomorphic
@@ -34,8 +39,12 @@ ENTITY_TYPES = (
 def dist(store, settings, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("release") / "dist"
     report = release(store, folder, log=lambda _m: None, settings=settings)
-    assert report.dist == folder.resolve()
-    return folder
+    assert report.dist == (folder / __version__).resolve()
+    return report.dist
+
+
+def release_files(dist: Path) -> list[str]:
+    return sorted(p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file())
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +53,26 @@ def owl_graph(dist) -> rdflib.Graph:
 
 
 def test_release_has_every_file(dist):
-    names = {p.name for p in dist.iterdir()}
+    names = set(release_files(dist))
     expected = {"scad.owl", "scad.ttl", "scad.jsonld", "scad-nanopubs.trig", "scad-dataset.trig"}
     expected |= {"scad-dataset.nq", "context.jsonld", "SHA256SUMS", "RELEASE.md"}
+    expected |= {"kgx/nodes.tsv", "kgx/edges.tsv", "scad.sssom.tsv", "CITATION.cff"}
+    expected |= {"dataset.jsonld", "dataset.dcat.ttl", "neo4j/relationships.csv"}
+    expected |= {f"parquet/{t}.parquet" for t in ("entities", "statements", "outcomes", "edges")}
     assert expected <= names
     if shutil.which("javac"):
         assert {"scad.owx", "scad.ofn"} <= names
 
 
+def test_release_is_versioned_and_latest_points_at_it(dist):
+    assert dist.name == __version__
+    latest = dist.parent / "latest"
+    assert latest.is_symlink() and latest.resolve() == dist
+
+
 def test_checksums_hold(dist):
     lines = (dist / "SHA256SUMS").read_text().splitlines()
-    assert len(lines) == len(list(dist.iterdir())) - 1
+    assert len(lines) == len(release_files(dist)) - 1
     for line in lines:
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest, name
@@ -158,4 +176,93 @@ def test_second_release_by_the_cli_is_identical(built, dist, tmp_path):
         check=True,
         capture_output=True,
     )
-    assert (other / "SHA256SUMS").read_bytes() == (dist / "SHA256SUMS").read_bytes()
+    assert (other / "latest" / "SHA256SUMS").read_bytes() == (dist / "SHA256SUMS").read_bytes()
+    for name in release_files(dist):
+        assert (other / "latest" / name).read_bytes() == (dist / name).read_bytes(), name
+
+
+# ---------------------------------------------------------------------------------------------
+# Citation records
+
+
+def store_works(store) -> tuple[set[str], set[str]]:
+    """The web addresses (the DOI's, else the IRI) of the source document (whose sections the
+    locators point into: the republished article, which has no DOI) and of the works credited
+    (the statements' sources and the numbered references), from the store."""
+
+    def urls(text: str) -> set[str]:
+        rows = store.query(
+            "PREFIX scad: <https://w3id.org/scad/>\n"
+            f"SELECT DISTINCT ?w ?doi WHERE {{ {text} OPTIONAL {{ ?w scad:doi ?doi }} }}",
+            use_default_graph_as_union=True,
+        )
+        return {f"https://doi.org/{r['doi'].value}" if r["doi"] else r["w"].value for r in rows}
+
+    source = urls("?section scad:inDocument ?w .")
+    credited = urls("{ ?s scad:source ?w } UNION { ?w scad:citationNumber ?n }")
+    return source, credited - source
+
+
+def data_files(dist: Path) -> dict[str, str]:
+    """Every file the citation records describe (all but themselves and the note/checksums)."""
+    records = {"CITATION.cff", "dataset.jsonld", "dataset.dcat.ttl", "RELEASE.md", "SHA256SUMS"}
+    return {
+        name: hashlib.sha256((dist / name).read_bytes()).hexdigest()
+        for name in release_files(dist)
+        if name not in records
+    }
+
+
+def test_citation_cff_names_the_source_and_its_credited_works(dist, store):
+    cff = yaml.safe_load((dist / "CITATION.cff").read_text(encoding="utf-8"))
+    for key in ("cff-version", "message", "title", "authors"):
+        assert cff[key], key
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "dataset"
+    assert cff["version"] == __version__ and cff["license"] == "CC-BY-4.0"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", cff["date-released"])
+    for person in cff["authors"] + [a for r in cff["references"] for a in r["authors"]]:
+        assert set(person) in ({"name"}, {"family-names", "given-names"}), person
+    for reference in cff["references"]:
+        assert {"type", "title", "authors"} <= set(reference)
+    source, credited = store_works(store)
+    assert source == {SCAD + "hangi-article"} and credited
+    assert cff["references"][0]["url"] in source and "doi" not in cff["references"][0]
+    assert source | credited == {r["url"] for r in cff["references"]}
+
+
+def test_schema_org_dataset_parses_offline_with_checksums(dist, store):
+    graph = rdflib.Graph().parse(dist / "dataset.jsonld", format="json-ld")
+    schema = rdflib.Namespace("https://schema.org/")
+    dataset = URIRef(SCAD + "dataset")
+    assert (dataset, RDF.type, schema.Dataset) in graph
+    assert str(graph.value(dataset, schema.version)) == __version__
+    assert (
+        str(graph.value(dataset, schema.license)) == "https://creativecommons.org/licenses/by/4.0/"
+    )
+    downloads = {
+        str(graph.value(d, schema.contentUrl)): str(graph.value(d, schema.sha256))
+        for d in graph.objects(dataset, schema.distribution)
+    }
+    assert downloads == data_files(dist)
+    source, credited = store_works(store)
+    based_on = {str(o) for o in graph.objects(dataset, schema.isBasedOn)}
+    cited = {str(o) for o in graph.objects(dataset, schema.citation)}
+    assert based_on == source
+    assert credited <= cited
+    assert json.loads((dist / "dataset.jsonld").read_text())["@type"] == "Dataset"
+
+
+def test_dcat_record_lists_every_file_with_its_checksum(dist):
+    quads = pyoxigraph.parse(
+        (dist / "dataset.dcat.ttl").read_bytes(), format=pyoxigraph.RdfFormat.TURTLE
+    )
+    store = pyoxigraph.Store()
+    store.extend([pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in quads])
+    rows = store.query(
+        """PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX dcterms: <http://purl.org/dc/terms/>
+        PREFIX spdx: <http://spdx.org/rdf/terms#>
+        SELECT ?name ?sum WHERE { ?d a dcat:Dataset ; dcat:version ?v ; dcterms:license ?l ;
+          dcat:distribution ?f . ?f dcterms:title ?name ; spdx:checksum/spdx:checksumValue ?sum }"""
+    )
+    assert {r["name"].value: r["sum"].value for r in rows} == data_files(dist)
+    assert rdflib.Graph().parse(dist / "dataset.dcat.ttl", format="turtle")  # rdflib reads it too

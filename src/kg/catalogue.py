@@ -21,7 +21,7 @@ import datetime
 import hashlib
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -564,6 +564,24 @@ def bind(
         raise ParameterError("limit", "no limit or offset: this query returns a fixed set")
     if max_limit is not None and call.limit is None and query.paginated:
         call.limit = max_limit
+    return call
+
+
+def prepare(
+    query: CannedQuery,
+    values: Mapping[str, str],
+    engine: Executor,
+    index: Callable[[], SearchIndex],
+    max_limit: int | None = None,
+    ignore: tuple[str, ...] = (),
+) -> Call:
+    """A call ready to run, as every caller of a canned query makes it (the API, `kg query`,
+    `kg.open()`): the values checked and bound (`bind`), and for a query answered with the search
+    index (`# index: search ?q`) its page of hits (`search`; `index` opens the build's index
+    only for those)."""
+    call = bind(query, values, engine=engine, max_limit=max_limit, ignore=ignore)
+    if query.searched is not None:
+        search(call, index())
     return call
 
 

@@ -160,7 +160,7 @@ def _canned_values(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _query_canned(args: argparse.Namespace, s: Settings, name: str, values: dict[str, str]) -> int:
-    from kg.catalogue import Catalogue, bind
+    from kg.catalogue import Catalogue, prepare
     from kg.mediatypes import RESULT_FORMATS, choose
 
     if args.format != "table":
@@ -170,14 +170,11 @@ def _query_canned(args: argparse.Namespace, s: Settings, name: str, values: dict
 
         wire = "json" if args.format == "table" else args.format
         return _query_remote(args, canned_url(s.endpoint, name, values, wire))
+    from kg.search import SearchIndex
+
     query = Catalogue(s.queries).get(name)
     with _local_executor(s) as engine:
-        call = bind(query, values, engine=engine)
-        if query.searched is not None:  # answered with the build's search index
-            from kg.catalogue import search
-            from kg.search import SearchIndex
-
-            search(call, SearchIndex(s.store))
+        call = prepare(query, values, engine, lambda: SearchIndex(s.store))
         result = engine.execute(
             call.text(), substitutions=call.substitutions, accept_format=_wire_format(args.format)
         )
@@ -229,6 +226,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from kg import export as ex
+    from kg.mediatypes import EXCHANGE_FORMATS
     from kg.store import open_read_only
 
     s = settings_of(args)
@@ -239,7 +237,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
         return 0
     count = ex.export_file(store, fmt, Path(args.output), args.graph, args.lang, settings=s)
-    what = "rows" if fmt.results else "triples"
+    what = "rows" if fmt.results or fmt in EXCHANGE_FORMATS else "triples"
     print(f"{args.output}: {fmt.name}, {count} {what}", file=sys.stderr)
     return 0
 
@@ -372,15 +370,20 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export",
-        help="write the graph (or chosen named graphs) in an RDF/OWL format, or the evidence table",
+        help="write the graph (or chosen named graphs) in an RDF/OWL format, the evidence table, "
+        "or KGX, SSSOM, Neo4j or Parquet",
     )
     _store_arg(p)
     p.add_argument(
         "--format",
-        help="turtle, ntriples, rdfxml, jsonld, nquads, trig, owlxml, ofn, csv, tsv "
-        "(default: from the output file's extension)",
+        help="turtle, ntriples, rdfxml, jsonld, nquads, trig, owlxml, ofn, csv, tsv; "
+        "kgx, sssom, neo4j, parquet (default: from the output file's extension)",
     )
-    p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file, or folder for kgx, neo4j, parquet (default: standard output)",
+    )
     p.add_argument(
         "--graph",
         action="append",
@@ -393,7 +396,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("release", help="write the release files (OWL for Protégé, …) into dist/")
     _store_arg(p)
-    p.add_argument("--dist", type=Path, help="release folder (default: $KG_DIST, see `kg info`)")
+    p.add_argument(
+        "--dist",
+        type=Path,
+        help="release folder: writes DIST/<version>/ and DIST/latest (default: $KG_DIST)",
+    )
     p.add_argument("--queries", type=Path, help="canned queries folder (default: $KG_QUERIES)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_release)

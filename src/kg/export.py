@@ -42,10 +42,11 @@ from pyoxigraph import NamedNode, RdfFormat, Store
 from rdflib import BNode
 from rdflib.compare import to_canonical_graph
 
+from kg import exchange
 from kg.catalogue import Catalogue, bind
 from kg.config import Settings
 from kg.errors import ExportError
-from kg.mediatypes import EXPORT_FORMATS, Format, by_extension, by_name
+from kg.mediatypes import EXCHANGE_FORMATS, EXPORT_FORMATS, Format, by_extension, by_name
 from kg.query.executor import Executor
 from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES
 
@@ -479,8 +480,10 @@ def export(
     *,
     settings: Settings,
 ) -> int:
-    """Write the chosen graphs (or the evidence table) to `out`; return triples/quads written
-    (rows for the table)."""
+    """Write the chosen graphs, the evidence table or an exchange format (SSSOM: the one that is
+    a single file) to `out`; return triples/quads written (rows for the tables)."""
+    if fmt in EXCHANGE_FORMATS:
+        return exchange.write_stream(store, fmt.name, out)
     if fmt.name in TABLE_FORMATS:
         lines = 0
         for chunk in evidence_table(settings, fmt, lang):
@@ -504,7 +507,10 @@ def export_file(
     *,
     settings: Settings,
 ) -> int:
-    """`export` into a file, written beside it and renamed into place when complete."""
+    """`export` into a file, written beside it and renamed into place when complete (the folder
+    formats of kg.exchange write their files into the folder `path`)."""
+    if fmt in EXCHANGE_FORMATS:
+        return exchange.write_path(store, fmt.name, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:

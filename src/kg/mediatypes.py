@@ -120,8 +120,17 @@ OWL_FORMATS = [
 HTML = Format("html", "text/html", "html", aliases=("application/xhtml+xml",))
 JSON = Format("json", "application/json", "json")  # plain JSON documents (catalogue, errors)
 TEXT = Format("text", "text/plain", "txt")
-# The evidence table is the evidence-table query's results as CSV or TSV.
-EXPORT_FORMATS = GRAPH_FORMATS + OWL_FORMATS + RESULT_FORMATS[2:]
+# The exchange formats (kg.exchange): KGX and Neo4j write folders of TSV / CSV files, SSSOM one
+# TSV, Parquet a folder of tables. Their media types are those of each file.
+EXCHANGE_FORMATS = [
+    Format("kgx", "text/tab-separated-values", "tsv"),
+    Format("sssom", "text/tab-separated-values", "tsv"),
+    Format("neo4j", "text/csv", "csv"),
+    Format("parquet", "application/vnd.apache.parquet", "parquet"),
+]
+# The evidence table is the evidence-table query's results as CSV or TSV; the table formats come
+# before the exchange formats, so a `.tsv` or `.csv` file name means the evidence table.
+EXPORT_FORMATS = GRAPH_FORMATS + OWL_FORMATS + RESULT_FORMATS[2:] + EXCHANGE_FORMATS
 
 
 def by_name(name: str, formats: list[Format]) -> Format | None:

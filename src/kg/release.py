@@ -11,16 +11,25 @@
                         and publication-info graphs
     evidence.csv        the evidence table in English (evidence-zh.csv: in Chinese)
     context.jsonld      the JSON-LD context
+    kgx/                KGX nodes.tsv and edges.tsv (Biolink), see kg.exchange
+    scad.sssom.tsv      every mapping to an external term (SSSOM)
+    neo4j/              CSV files for `neo4j-admin database import`
+    parquet/            entities, statements, outcomes and edges as Parquet tables
+    CITATION.cff        how to cite the release (also dataset.jsonld: schema.org Dataset;
+                        dataset.dcat.ttl: DCAT), with the source document, credited works, checksums
     SHA256SUMS          checksums of all of the above
     RELEASE.md          a short note: version, counts, files
 
-Every file is deterministic (see kg.export): two releases of the same store are identical.
+The release goes into `dist/<version>/` (built beside it, swapped in when complete) and
+`dist/latest` points at it. Every file is deterministic (see kg.export, kg.exchange): two
+releases of the same store are identical.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import tempfile
 import time
@@ -34,10 +43,12 @@ from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store, Triple
 from pyoxigraph import Literal as OxLiteral
 from rdflib import OWL, RDFS
 
-from kg import __version__, vocab
+from kg import __version__, exchange, vocab
 from kg import export as ex
 from kg.config import Settings
 from kg.errors import ExportError
+from kg.exchange import citation
+from kg.exchange.metadata import about
 from kg.folders import swap_in
 from kg.mediatypes import EXPORT_FORMATS
 from kg.vocab import GRAPHS, ONTOLOGY_IRI, PREFIXES, SCAD
@@ -228,12 +239,24 @@ def release_note(report: ReleaseReport, sums: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def point_latest(dist: Path, version: str) -> None:
+    """Make `dist/latest` a link to `dist/<version>` (replaced in one rename)."""
+    link, tmp = dist / "latest", dist / f".latest.{os.getpid()}.tmp"
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(version, target_is_directory=True)
+    os.replace(tmp, link)
+
+
 def release(
     store: Store, dist: Path, log: Callable[[str], None] = print, *, settings: Settings
 ) -> ReleaseReport:
-    """Write a complete release into `dist` (built beside it, swapped in when complete)."""
+    """Write a complete release into `dist/<version>` (built beside it, swapped in when complete)
+    and point `dist/latest` at it."""
     start = time.perf_counter()
-    dist = dist.resolve()
+    root = dist.resolve()
+    dist = root / __version__
+    root.mkdir(parents=True, exist_ok=True)
     work = dist.with_name(f".{dist.name}.tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -278,7 +301,18 @@ def release(
     for name, lang in (("evidence.csv", "en"), ("evidence-zh.csv", "zh")):
         write(name, lambda out, lang=lang: out.writelines(ex.evidence_table(settings, csv, lang)))
     write("context.jsonld", lambda out: out.write(ex.context_document()))
+    for files in exchange.write_release(store, work).values():
+        for path, rows in files.items():
+            relative = path.relative_to(work).as_posix()
+            report.files[relative] = path.stat().st_size
+            report.counts[f"rows in {relative}"] = rows
+            log(f"release: {relative} ({rows:,} rows)")
     sums = {name: _sha256(work / name) for name in report.files}
+    listed = {name: (report.files[name], sums[name]) for name in sorted(report.files)}
+    for path in citation.write(about(store), work, listed):
+        report.files[path.name] = path.stat().st_size
+        sums[path.name] = _sha256(path)
+        log(f"release: {path.name} ({report.files[path.name]:,} bytes)")
     report.seconds = time.perf_counter() - start
     write("RELEASE.md", lambda out: out.write(release_note(report, sums).encode("utf-8")))
     sums["RELEASE.md"] = _sha256(work / "RELEASE.md")
@@ -287,6 +321,7 @@ def release(
         lambda out: out.write("".join(f"{sums[n]}  {n}\n" for n in sorted(sums)).encode()),
     )
     swap_in(work, dist)
+    point_latest(root, dist.name)
     report.seconds = time.perf_counter() - start
     return report
 

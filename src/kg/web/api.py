@@ -40,17 +40,14 @@ def run(call: cat.Call, fmt: Format) -> bytes:
 
 
 def bind_request(query: cat.CannedQuery) -> cat.Call:
-    values = {k: v for k, v in request.args.items()}
-    call = cat.bind(
+    return cat.prepare(
         query,
-        values,
-        engine=get_executor(),
+        dict(request.args.items()),
+        get_executor(),
+        search_index,
         max_limit=current_app.config["KG"].max_rows,
         ignore=("format",),
     )
-    if query.searched is not None:  # `# index: search ?q`: the page of hits from the index
-        cat.search(call, search_index())
-    return call
 
 
 def pick_format(offered: list[Format]) -> Format:
