@@ -152,7 +152,9 @@ def test_a_rebuilt_store_is_picked_up_in_place_without_dropping_requests(own_sto
     hammer = Hammer(server.url)
     try:
         before = health(server.url)
-        workers = {health(server.url)["worker"] for _ in range(12)}
+        workers: set[int] = set()
+        # Both workers' pids before the swap: any pid answering after it must be one of them.
+        until(lambda: workers.add(health(server.url)["worker"]) or len(workers) == 2)
         write_store(link, {"all": [*quads, EXTRA]})  # the build swaps the link
         after = wait_for_new(server.url, before)
         answered = hammer.answered
