@@ -172,7 +172,7 @@ def test_cq06_timeline(run_query):
     assert all(r["statements"] for r in rows)
 
 
-def test_cq07_diseases_in_both_languages(run_query):
+def test_cq07_diseases_in_both_languages(run_query, store):
     rows = {local(r["condition"]): r for r in run_query("cq07-diseases-and-therapies")}
     expected = {
         "sle": ("systemic lupus erythematosus", "系统性红斑狼疮"),
@@ -190,6 +190,18 @@ def test_cq07_diseases_in_both_languages(run_query):
     assert "autologous HSCT" in rows["dcssc"]["therapies"]
     assert "cyclophosphamide" in rows["lupus-nephritis"]["therapies"]
     assert "allogeneic MSCT" in rows["acute-gvhd"]["therapies"]
+    # Every disease with a statement that names a therapy lists therapies, also where some of
+    # its statements name none (an unbound label used to blank the whole list: AD's).
+    with_therapy = {
+        local(r["c"].value)
+        for r in store.query(
+            f"SELECT DISTINCT ?c WHERE {{ ?s <{SCAD}therapy> ?t . "
+            f"{{ ?s <{SCAD}condition> ?c }} UNION {{ ?s <{SCAD}population>/<{SCAD}condition> ?c }} }}",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert "autoimmune-disease" in with_therapy
+    assert {d for d, r in rows.items() if r["therapies"]} == with_therapy
     assert "MONDO_0007915" in rows["sle"]["identifiers"]
     assert "SLE" in rows["sle"]["altLabels"]
     zh = {local(r["condition"]): r for r in run_query("cq07-diseases-and-therapies", lang="zh")}
@@ -243,7 +255,15 @@ def test_cq10_every_statement_has_source_and_locator(run_query, store):
         )["n"].value
     )
     assert len(rows) == total > 90
+    dois: dict[str, set[str]] = {}
+    for r in store.query(
+        f"SELECT ?s ?doi WHERE {{ ?s <{SCAD}source>/<{SCAD}doi> ?doi }}",
+        use_default_graph_as_union=True,
+    ):
+        dois.setdefault(r["s"].value, set()).add(r["doi"].value)
     for r in rows:
+        # every DOI of its sources, also where one of them has none (the EULAR guideline)
+        assert set((r["dois"] or "").split()) == dois.get(r["statement"], set()), r["statement"]
         assert r["dois"] or int(r["guidelineSources"]) > 0, r["statement"]
         assert r["locator"] and r["sectionNumber"] is not None, r["statement"]
         assert r["evidenceType"].startswith("http://purl.obolibrary.org/obo/ECO_"), r["statement"]
