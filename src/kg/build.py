@@ -21,6 +21,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import __version__
 from kg.buildcache import CheckCache
+from kg.curation.template import read_templates
 from kg.docs import write_docs
 from kg.export import write_protege
 from kg.pictures import write_pictures
@@ -215,6 +216,8 @@ def build(
         b.sources = read_sources(sources_dir, b.store, extra)
         stamp_version(b.store)
         b.tbox = tbox_graph(b.store)
+        # templates name things by label, so they are read once the Turtle is in the store
+        read_templates(b.sources, b.store, b.tbox)
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("read", read),
