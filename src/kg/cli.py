@@ -46,7 +46,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     cache = None if store is None or args.no_cache else store.with_name(store.name + ".cache")
     extra = [*args.extra_sources, *s.extra_source_files()]
     try:
-        report = build(s.sources, store, owl, log=_log(args), extra=extra, cache_dir=cache)
+        report = build(
+            s.sources,
+            store,
+            owl,
+            log=_log(args),
+            extra=extra,
+            cache_dir=cache,
+            serve_statuses=s.serve_statuses,
+        )
     except ValidationError as exc:
         _report_problems(args, exc.table)
         if exc.table:

@@ -88,13 +88,10 @@ class TemplateError(ValidationError):
     every template at once, as a table."""
 
     def __init__(self, table: list[Problem]):
-        self.table = table
-        super().__init__(
-            [
-                f"{p.file}:{p.row} {p.cell or p.column}: {p.rule} ({p.value!r}): {p.fix}"
-                for p in table
-            ]
-        )
+        lines = [
+            f"{p.file}:{p.row} {p.cell or p.column}: {p.rule} ({p.value!r}): {p.fix}" for p in table
+        ]
+        super().__init__(lines, table)
 
 
 class ReasoningError(KgError):

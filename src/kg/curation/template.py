@@ -611,7 +611,7 @@ def example_rows() -> Iterator[list[str]]:
         "label_en": "HSCT for refractory AD: relapse about 40% at 1 year",
         "label_zh": "HSCT治疗难治性AD:1年复发率约40%",
         "therapy": "scad:hsct",
-        "condition": "autoimmune disease",
+        "condition": "autoimmune disease (AD)",
         "population": "scad:pop-refractory-ad",
         "limitation": "relapse",
         "direction": "present",
@@ -643,7 +643,8 @@ def write_empty(path: Path) -> None:
         "# A curation template of the SCAD graph: one row per outcome, rows with the same id form one statement.",
         "# Name things by CURIE (scad:sle) or by their English or Chinese label (systemic lupus erythematosus, 狼疮);",
         f"# several values in one cell are separated by {SEPARATOR!r}. Lines starting with # are comments.",
-        "# Columns: " + "; ".join(f"{c.name}: {c.help}" for c in COLUMNS),
+        "# Columns (their order is free; empty cells are fine unless required):",
+        *(f"#   {c.name}{' (required)' if c.required else ''}: {c.help}" for c in COLUMNS),
         "# Example (a real outcome of the review; curator is ORCID's example iD):",
     ]
     with path.open("x", encoding="utf-8", newline="") as out:
