@@ -295,6 +295,22 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from kg.curation.diff import diff
+
+    result = diff(args.old, args.new)
+    if args.format == "json":
+        text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = result.markdown() if args.format == "markdown" else result.text()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{args.output}: {result.summary()}", file=sys.stderr)
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """Which folders, store and settings this `kg` uses, and where each comes from."""
     import os
@@ -449,6 +465,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", type=Path, help="canned queries folder (default: $KG_QUERIES)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser(
+        "diff", help="statements and entities added, removed and changed between two builds"
+    )
+    p.add_argument("old", type=Path, help="a store (e.g. var/store) or a release folder (dist/)")
+    p.add_argument("new", type=Path, help="the same, newer")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("-o", "--output", help="write here (default: standard output)")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser(
         "info", help="the folders, store and settings in use, and where they come from"
