@@ -8,11 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SOURCES, Built
+from conftest import QUERIES, SOURCES, Built
 from test_templates import ROW, write_template
 
 from kg.build import build
+from kg.config import Settings
 from kg.curation.diff import diff
+from kg.release import release
+from kg.store import open_read_only
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,16 @@ def test_release_folders_are_compared_by_their_dataset_file(
 def test_a_missing_side_is_a_clear_error(built: Built, runner, tmp_path):
     ran = runner("diff", str(built.store_path), str(tmp_path / "nothing"))
     assert ran.code == 5 and "neither a store nor a release folder" in ran.stderr
+
+
+def test_a_release_notes_its_changes_since_the_release_it_replaces(built: Built, changed, tmp_path):
+    dist = tmp_path / "dist"
+    for store in (built.store_path, changed):
+        settings = Settings(store=store, output=built.output, sources=SOURCES, queries=QUERIES)
+        release(open_read_only(store), dist, log=lambda _m: None, settings=settings)
+        note = (dist / "RELEASE.md").read_text(encoding="utf-8")
+        if store == built.store_path:
+            assert "## Changes since" not in note  # the first release has nothing to compare with
+    assert "## Changes since the previous release" in note
+    assert "statements: 1 added, 0 removed, 1 changed" in note
+    assert "`out-allo-msct-sle-response.value`: 60 → 65" in note

@@ -37,6 +37,7 @@ from rdflib import OWL, RDFS
 from kg import __version__, vocab
 from kg import export as ex
 from kg.config import Settings
+from kg.curation.diff import RELEASE_FILE, diff
 from kg.errors import ExportError
 from kg.folders import swap_in
 from kg.mediatypes import EXPORT_FORMATS
@@ -73,6 +74,7 @@ class ReleaseReport:
     files: dict[str, int] = field(default_factory=dict)  # name -> bytes
     counts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why
+    changes: str = ""  # Markdown: the diff against the release that was in `dist` before
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -225,6 +227,8 @@ def release_note(report: ReleaseReport, sums: dict[str, str]) -> str:
     if report.skipped:
         lines += ["", "## Not in this release", ""]
         lines += [f"- {name}: {why}" for name, why in report.skipped.items()]
+    if report.changes:
+        lines += ["", report.changes.rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -239,6 +243,8 @@ def release(
     work.mkdir(parents=True)
     report = ReleaseReport(dist=dist)
     report.counts = counts(store)
+    if (dist / RELEASE_FILE).is_file():  # the release this one replaces: what changed since
+        report.changes = diff(dist, store, "the previous release", "this release").markdown()
     quiet = ex.Progress("", 0, io.StringIO())
 
     def write(name: str, writer: Callable[[IO[bytes]], object]) -> None:

@@ -58,8 +58,11 @@ def _name(predicate: str) -> str:
 
 
 @contextlib.contextmanager
-def opened(path: Path) -> Iterator[Store]:
+def opened(path: Path | Store) -> Iterator[Store]:
     """The store of a build, or of a release folder (its N-Quads loaded into a temporary one)."""
+    if isinstance(path, Store):
+        yield path
+        return
     if (path / RELEASE_FILE).is_file():
         with tempfile.TemporaryDirectory(prefix="kg-diff-") as tmp:
             store = Store(tmp)
@@ -194,8 +197,8 @@ def _values(values: list[str]) -> str:
     return " | ".join(values) if values else "(none)"
 
 
-def diff(old: Path, new: Path, old_name: str = "", new_name: str = "") -> Diff:
-    """The changes from `old` to `new` (stores or release folders)."""
+def diff(old: Path | Store, new: Path | Store, old_name: str = "", new_name: str = "") -> Diff:
+    """The changes from `old` to `new` (stores, their folders or release folders)."""
     result = Diff(old_name or str(old), new_name or str(new))
     with tempfile.TemporaryDirectory(prefix="kg-diff-") as tmp:
         db = sqlite3.connect(Path(tmp) / "diff.sqlite")
