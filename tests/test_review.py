@@ -13,7 +13,7 @@ from test_templates import ROW, write_template
 from kg.build import build
 from kg.config import Settings
 from kg.curation.review import served_statuses
-from kg.errors import ConfigError, TemplateError
+from kg.errors import ConfigError, TemplateError, ValidationError
 from kg.store import open_read_only
 from kg.vocab import GRAPHS, OWL, SCAD
 
@@ -134,3 +134,24 @@ def test_the_served_states_setting():
     assert Settings.from_env({"KG_SERVE_STATUSES": "all"}).serve_statuses == "all"
     with pytest.raises(ConfigError, match="KG_SERVE_STATUSES"):
         served_statuses("accepted,aproved")
+
+
+def test_turtle_statements_carry_review_states_checked_by_the_shapes(tmp_path):
+    extra = tmp_path / "x.ttl"
+    extra.write_text(
+        "@prefix scad: <https://w3id.org/scad/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "scad:stmt-hsct-relapse-1y scad:reviewStatus scad:status-deprecated , scad:status-draft ;\n"
+        '    scad:curationDate "2 December 2026" .\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as caught:
+        build(SOURCES, None, None, log=lambda _m: None, extra=[extra])
+    rules = {(p.column, p.rule) for p in caught.value.table}
+    assert rules == {
+        (
+            "scad:reviewStatus",
+            "a statement has one review status: scad:status-draft, -submitted, -accepted or -deprecated",
+        ),
+        ("scad:curationDate", "a curation date is one xsd:date (YYYY-MM-DD)"),
+        ("", "a deprecated statement names its replacement (scad:replacedBy)"),
+    }

@@ -16,7 +16,7 @@ from pathlib import Path
 from kg import __version__
 from kg.config import Settings, checkout
 from kg.curation.problems import as_table, write_tsv
-from kg.errors import KgError, Problem, ValidationError
+from kg.errors import KgError, Problem, TemplateError, ValidationError
 
 GRAPH_NAMES = ("ontology", "statements", "inferred", "metadata")
 
@@ -57,8 +57,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         _report_problems(args, exc.table)
-        if exc.table:
-            print(f"kg build: {len(exc.table)} problem(s):", file=sys.stderr)
+        if isinstance(exc, TemplateError):  # a template's problems read best as a table;
+            print(
+                f"kg build: {len(exc.table)} problem(s):", file=sys.stderr
+            )  # Turtle's as file:line
             sys.stderr.write(as_table(exc.table))
             exc.args = (f"refused: {len(exc.table)} problem(s), listed above",)
         raise

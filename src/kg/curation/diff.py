@@ -32,6 +32,7 @@ RDF_TYPE = RDF + "type"
 OUTCOME = SCAD + "Outcome"
 HAS_OUTCOME = NamedNode(SCAD + "outcome")
 ASSERTED_BY = SCAD + "assertedBy"
+STATUS = SCAD + "reviewStatus"
 LABEL = RDFS + "label"
 
 
@@ -96,7 +97,8 @@ def records(store: Store) -> Iterator[tuple[str, str, str, dict[str, list[str]]]
                     fields.setdefault(f"{local}.{_name(oq.predicate.value)}", set()).add(
                         _term(oq.object)
                     )
-        statement = any(q.predicate.value == ASSERTED_BY for q in quads)
+        # a deprecated statement's stub (no longer asserted) is still a statement
+        statement = any(q.predicate.value in (ASSERTED_BY, STATUS) for q in quads)
         labels = sorted(_term(q.object) for q in quads if q.predicate.value == LABEL)
         label = next((lab for lab in labels if lab.endswith("@en")), labels[0] if labels else "")
         return (
