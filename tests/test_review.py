@@ -155,3 +155,13 @@ def test_turtle_statements_carry_review_states_checked_by_the_shapes(tmp_path):
         ("scad:curationDate", "a curation date is one xsd:date (YYYY-MM-DD)"),
         ("", "a deprecated statement names its replacement (scad:replacedBy)"),
     }
+
+
+def test_a_served_draft_shows_its_state_and_curator_on_its_page(curated, built: Built):
+    settings = Settings(store=curated["all"], output=built.output, sources=SOURCES)
+    with app_for(settings) as app:
+        page = app.test_client().get("/scad/stmt-test-draft", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "review status" in html and "draft" in html
+        assert "https://orcid.org/0000-0002-1825-0097" in html and "A. Curator" in html
