@@ -10,7 +10,10 @@ deprecated statement leaves a stub behind — `owl:deprecated true`, its status 
 
 from __future__ import annotations
 
-from pyoxigraph import NamedNode, Quad, Store
+import itertools
+import tempfile
+
+from pyoxigraph import NamedNode, Store
 
 from kg.curation.columns import STATUSES
 from kg.errors import ConfigError
@@ -38,27 +41,34 @@ def served_statuses(setting: str) -> frozenset[str]:
     return frozenset(names)
 
 
+BATCH = 20_000  # quads per DELETE DATA: one transaction each
+
+
 def withhold(store: Store, served: frozenset[str]) -> dict[str, int]:
     """Take the statements whose state is not served out of the statements graph (their
-    outcomes too); returns how many of each state were withheld. One pass over the statuses,
-    then index lookups per withheld statement: linear in what is withheld."""
+    outcomes too); returns how many of each state were withheld.
+
+    Two passes, both linear: the quads to remove are found by index lookups (into a temporary
+    file, so memory stays bounded), then removed in batches of `DELETE DATA` (one transaction
+    each). Reading everything before deleting anything keeps the lookups off the tombstones the
+    deletions leave, which made a lookup-delete-lookup loop slow down as it went."""
     graph = NamedNode(GRAPHS["statements"])
     withheld: dict[str, int] = {}
-    for quad in list(store.quads_for_pattern(None, STATUS, None, graph)):
-        state = quad.object.value.removeprefix(SCAD + "status-")
-        if state in served:
-            continue
-        statement = quad.subject
-        keep = STUB if state == "deprecated" else set()
-        outcomes = [q.object for q in store.quads_for_pattern(statement, HAS_OUTCOME, None, graph)]
-        doomed: list[Quad] = [
-            q
-            for q in store.quads_for_pattern(statement, None, None, graph)
-            if q.predicate not in keep
-        ]
-        for outcome in outcomes:
-            doomed += store.quads_for_pattern(outcome, None, None, graph)
-        for q in doomed:
-            store.remove(q)
-        withheld[state] = withheld.get(state, 0) + 1
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as doomed:
+        for quad in store.quads_for_pattern(None, STATUS, None, graph):
+            state = quad.object.value.removeprefix(SCAD + "status-")
+            if state in served:
+                continue
+            statement = quad.subject
+            keep = STUB if state == "deprecated" else set()
+            for q in store.quads_for_pattern(statement, None, None, graph):
+                if q.predicate not in keep:
+                    doomed.write(f"{q.subject} {q.predicate} {q.object} .\n")
+                if q.predicate == HAS_OUTCOME:
+                    for o in store.quads_for_pattern(q.object, None, None, graph):
+                        doomed.write(f"{o.subject} {o.predicate} {o.object} .\n")
+            withheld[state] = withheld.get(state, 0) + 1
+        doomed.seek(0)
+        while batch := list(itertools.islice(doomed, BATCH)):
+            store.update(f"DELETE DATA {{ GRAPH <{graph.value}> {{\n{''.join(batch)}}} }}")
     return withheld
