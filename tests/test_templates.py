@@ -306,3 +306,22 @@ def test_write_empty_refuses_to_overwrite(tmp_path):
     write_empty(path)
     with pytest.raises(FileExistsError):
         write_empty(path)
+
+
+def test_template_and_shacl_problems_are_refused_together(tmp_path):
+    bad = write_template(tmp_path / "broken.tsv", BROKEN)
+    turtle = tmp_path / "x.ttl"
+    turtle.write_text(
+        "@prefix scad: <https://w3id.org/scad/> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "scad:stmt-test-shacl a owl:NamedIndividual , scad:OutcomeStatement ;\n"
+        "    scad:therapy scad:hsct ; scad:condition scad:sle ; scad:source scad:sun-2025 ;\n"
+        "    scad:assertedBy scad:hangi-article ; scad:locator scad:loc-s2-p1 .\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TemplateError) as caught:
+        build(SOURCES, None, None, log=lambda _m: None, extra=[bad, turtle])
+    table = caught.value.table
+    assert {(p.row, p.column, p.cell) for p in table if p.file == str(bad)} == EXPECTED
+    assert {(p.file, p.row, p.column) for p in table if p.file != str(bad)} == {
+        (str(turtle), 3, "scad:summary")
+    }

@@ -22,8 +22,9 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 from kg import __version__
 from kg.buildcache import CheckCache
 from kg.curation.review import DEFAULT_SERVED, served_statuses, withhold
-from kg.curation.template import read_templates
+from kg.curation.template import read_templates, refuse
 from kg.docs import write_docs
+from kg.errors import Problem
 from kg.export import write_protege
 from kg.pictures import write_pictures
 from kg.reason import reason
@@ -69,6 +70,7 @@ class Build:
     sources: Sources | None = None
     tbox: rdflib.Graph | None = None
     cache: CheckCache = field(default_factory=lambda: CheckCache(None))
+    template_problems: list[Problem] = field(default_factory=list)
 
 
 def _count(store: Store, graph: str) -> int:
@@ -227,12 +229,18 @@ def build(
         b.sources = read_sources(sources_dir, b.store, extra)
         stamp_version(b.store)
         b.tbox = tbox_graph(b.store)
-        # templates name things by label, so they are read once the Turtle is in the store
-        read_templates(b.sources, b.store, b.tbox)
+        # templates name things by label, so they are read once the Turtle is in the store;
+        # their problems are reported with the validation's
+        b.template_problems = read_templates(b.sources, b.store, b.tbox)
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("read", read),
-        ("validate", lambda: validate(b.store, b.sources, b.tbox, b.cache)),
+        (
+            "validate",
+            lambda: refuse(
+                b.template_problems, lambda: validate(b.store, b.sources, b.tbox, b.cache)
+            ),
+        ),
         ("review", lambda: _review_step(b, served, report)),
         ("reason", lambda: reason(b.store, b.tbox, b.cache)),
         ("store", lambda: _store_step(b)),

@@ -18,11 +18,11 @@ import csv
 import hashlib
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import pyoxigraph
 import rdflib
@@ -41,11 +41,12 @@ from kg.curation.columns import (
 )
 from kg.curation.problems import column_letter
 from kg.curation.resolve import Resolver, looks_like_iri
-from kg.errors import Problem, TemplateError
+from kg.errors import Problem, TemplateError, ValidationError
 from kg.sources import SourceFile, Sources, file_digest
 from kg.vocab import GRAPHS, OWL, RDF, SCAD, XSD, curie, expand
 
 RDF_TYPE = NamedNode(RDF + "type")
+T = TypeVar("T")
 NAMED_INDIVIDUAL = NamedNode(OWL + "NamedIndividual")
 OUTCOME_CLASS = NamedNode(SCAD + "Outcome")
 HAS_OUTCOME = NamedNode(SCAD + "outcome")
@@ -579,12 +580,13 @@ class TemplateReader:
             )
 
 
-def read_templates(sources: Sources, store: Store, tbox: rdflib.Graph) -> None:
-    """Read every template of `sources` into the statements graph of `store`, or raise
-    TemplateError with every problem of every template; the templates join `sources.files`
-    (so the SHACL step checks their statements and names their rows)."""
+def read_templates(sources: Sources, store: Store, tbox: rdflib.Graph) -> list[Problem]:
+    """Read every template of `sources` into the statements graph of `store` and return every
+    problem of every template. Only statements whose cells are all sound are loaded, so the
+    SHACL step can still check them and the Turtle (and the build report every problem of both
+    at once); the templates join `sources.files`, so that step names their rows."""
     if not sources.templates:
-        return
+        return []
     reader = TemplateReader(Resolver(store, tbox))
     with tempfile.TemporaryDirectory(prefix="kg-templates-") as tmp:
         quads = Path(tmp) / "templates.nq"
@@ -592,14 +594,27 @@ def read_templates(sources: Sources, store: Store, tbox: rdflib.Graph) -> None:
             for source in sources.templates:
                 reader.read(source, out)
         reader.check_replacements()
-        if reader.problems:
-            raise TemplateError(reader.problems)
         store.bulk_load(path=str(quads), format=RdfFormat.N_QUADS)
     whole = hashlib.sha256(sources.digest.encode())
     for source in sources.templates:
         whole.update(source.rel.encode() + b"\0" + source.digest.encode())
     sources.files += sources.templates
     sources.digest = whole.hexdigest()
+    return reader.problems
+
+
+def refuse(template_problems: list[Problem], check: Callable[[], T]) -> T:
+    """Run the validation `check`; refuse the build with the templates' problems and the
+    check's together (TemplateError), or with the check's alone (its ValidationError)."""
+    try:
+        result = check()
+    except ValidationError as exc:
+        if template_problems:
+            raise TemplateError(template_problems + exc.table) from exc
+        raise
+    if template_problems:
+        raise TemplateError(template_problems)
+    return result
 
 
 def example_rows() -> Iterator[list[str]]:
