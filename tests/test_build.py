@@ -109,7 +109,7 @@ def test_report_gives_triples_per_graph_and_time_per_step(built: Built):
     assert all(n > 0 for n in report.counts.values())
     assert (
         list(report.timings)
-        == ["read", "validate", "reason", "store", "search", "owl", "docs", "pictures"][
+        == ["read", "validate", "review", "reason", "store", "search", "owl", "docs", "pictures"][
             : len(report.timings)
         ]
     )

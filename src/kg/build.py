@@ -21,7 +21,10 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import __version__
 from kg.buildcache import CheckCache
+from kg.curation.review import DEFAULT_SERVED, served_statuses, withhold
+from kg.curation.template import read_templates, refuse
 from kg.docs import write_docs
+from kg.errors import Problem
 from kg.export import write_protege
 from kg.pictures import write_pictures
 from kg.reason import reason
@@ -42,6 +45,7 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     reused: dict[str, str] = field(default_factory=dict)  # step -> what it took from the cache
+    withheld: dict[str, int] = field(default_factory=dict)  # review state -> statements not served
     store_dir: Path | None = None
     owl_file: Path | None = None
 
@@ -50,6 +54,7 @@ class BuildReport:
         out.append(f"  {'total':<10} {sum(self.timings.values()) * 1000:8.0f} ms")
         out += [f"  graph {name:<11} {n:9,d} triples" for name, n in self.counts.items()]
         out += [f"  reused     {step}: {what}" for step, what in self.reused.items()]
+        out += [f"  withheld   {n:,d} {state} statement(s)" for state, n in self.withheld.items()]
         if self.store_dir:
             out.append(f"  store      {self.store_dir}")
         if self.owl_file:
@@ -65,6 +70,7 @@ class Build:
     sources: Sources | None = None
     tbox: rdflib.Graph | None = None
     cache: CheckCache = field(default_factory=lambda: CheckCache(None))
+    template_problems: list[Problem] = field(default_factory=list)
 
 
 def _count(store: Store, graph: str) -> int:
@@ -179,6 +185,11 @@ def stamp_version(store: Store) -> None:
     store.add(Quad(ontology, NamedNode(owl + "versionInfo"), Literal(__version__), graph))
 
 
+def _review_step(b: Build, served: frozenset[str], report: BuildReport) -> None:
+    """Statements in a state that is not served leave the store before the reasoner runs."""
+    report.withheld = withhold(b.store, served)
+
+
 def _store_step(b: Build) -> None:
     assert b.sources is not None
     b.store.bulk_extend(metadata_quads(b.store, b.sources.digest))
@@ -200,11 +211,14 @@ def build(
     log: Callable[[str], None] = print,
     extra: Iterable[Path] = (),
     cache_dir: Path | None = None,
+    serve_statuses: str = DEFAULT_SERVED,
 ) -> BuildReport:
     """Run the whole build; with store_path None (--check) nothing is kept.
 
-    `extra`: data files beyond the sources folder; `cache_dir`: where check results are kept
-    for the next build (None: no cache)."""
+    `extra`: data files (Turtle, or templates: *.tsv) beyond the sources folder; `cache_dir`:
+    where check results are kept for the next build (None: no cache); `serve_statuses`: the
+    review states kept in the store (KG_SERVE_STATUSES), every statement being checked."""
+    served = served_statuses(serve_statuses)
     report = BuildReport()
     work = (
         Path(tempfile.mkdtemp(prefix="kg-check-")) if store_path is None else new_build(store_path)
@@ -215,10 +229,19 @@ def build(
         b.sources = read_sources(sources_dir, b.store, extra)
         stamp_version(b.store)
         b.tbox = tbox_graph(b.store)
+        # templates name things by label, so they are read once the Turtle is in the store;
+        # their problems are reported with the validation's
+        b.template_problems = read_templates(b.sources, b.store, b.tbox)
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("read", read),
-        ("validate", lambda: validate(b.store, b.sources, b.tbox, b.cache)),
+        (
+            "validate",
+            lambda: refuse(
+                b.template_problems, lambda: validate(b.store, b.sources, b.tbox, b.cache)
+            ),
+        ),
+        ("review", lambda: _review_step(b, served, report)),
         ("reason", lambda: reason(b.store, b.tbox, b.cache)),
         ("store", lambda: _store_step(b)),
         # The search index goes into the build folder before the store link moves to it.

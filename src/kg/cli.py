@@ -1,4 +1,4 @@
-"""The `kg` command: build, serve, query, export, release, info.
+"""The `kg` command: build, template, serve, query, export, release, diff, info.
 
 Defaults come from kg.config.Settings (environment variables, then the checkout's or the
 installed package's folders); options override them. Errors of ours end the command with their
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from kg import __version__
 from kg.config import Settings, checkout
-from kg.errors import KgError
+from kg.curation.problems import as_table, write_tsv
+from kg.errors import KgError, Problem, TemplateError, ValidationError
 
 GRAPH_NAMES = ("ontology", "statements", "inferred", "metadata")
 
@@ -44,9 +45,50 @@ def cmd_build(args: argparse.Namespace) -> int:
     owl = None if args.check else (args.owl or s.output / "scad.owl")
     cache = None if store is None or args.no_cache else store.with_name(store.name + ".cache")
     extra = [*args.extra_sources, *s.extra_source_files()]
-    report = build(s.sources, store, owl, log=_log(args), extra=extra, cache_dir=cache)
+    try:
+        report = build(
+            s.sources,
+            store,
+            owl,
+            log=_log(args),
+            extra=extra,
+            cache_dir=cache,
+            serve_statuses=s.serve_statuses,
+        )
+    except ValidationError as exc:
+        _report_problems(args, exc.table)
+        if isinstance(exc, TemplateError):  # a template's problems read best as a table;
+            print(
+                f"kg build: {len(exc.table)} problem(s):", file=sys.stderr
+            )  # Turtle's as file:line
+            sys.stderr.write(as_table(exc.table))
+            exc.args = (f"refused: {len(exc.table)} problem(s), listed above",)
+        raise
+    _report_problems(args, [])
     print("build checked (nothing written):" if args.check else "build done:")
     print("\n".join(report.lines()))
+    return 0
+
+
+def _report_problems(args: argparse.Namespace, table: list[Problem]) -> None:
+    """`--problems FILE`: the problem table as TSV (only its header when there are none)."""
+    if args.problems is not None:
+        write_tsv(table, args.problems)
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from kg.curation.template import write_empty
+
+    path = Path(args.file)
+    try:
+        write_empty(path)
+    except FileExistsError:
+        raise KgError(
+            f"{path} exists: choose another name (a template is never overwritten)"
+        ) from None
+    except OSError as exc:
+        raise KgError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"{path}: an empty template (fill it, then `kg build --extra {path}`)", file=sys.stderr)
     return 0
 
 
@@ -253,6 +295,22 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from kg.curation.diff import diff
+
+    result = diff(args.old, args.new)
+    if args.format == "json":
+        text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = result.markdown() if args.format == "markdown" else result.text()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{args.output}: {result.summary()}", file=sys.stderr)
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """Which folders, store and settings this `kg` uses, and where each comes from."""
     import os
@@ -312,10 +370,22 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--check", action="store_true", help="do everything but write")
     p.add_argument(
+        "--problems",
+        type=Path,
+        metavar="FILE",
+        help="write the problem table (templates, SHACL) as TSV here; only a header if none",
+    )
+    p.add_argument(
         "--no-cache", action="store_true", help="check everything again (cache: STORE.cache/)"
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("template", help="curation templates (spreadsheets of evidence)")
+    tsub = p.add_subparsers(dest="template_command", required=True, metavar="ACTION")
+    t = tsub.add_parser("new", help="write an empty template: the header and a commented example")
+    t.add_argument("file", metavar="FILE", help="the .tsv file to write (never overwritten)")
+    t.set_defaults(func=cmd_template)
 
     p = sub.add_parser(
         "synth", help="write N synthetic statements (own synth: namespace) for measuring at size"
@@ -404,6 +474,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", type=Path, help="canned queries folder (default: $KG_QUERIES)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser(
+        "diff", help="statements and entities added, removed and changed between two builds"
+    )
+    p.add_argument("old", type=Path, help="a store (e.g. var/store) or a release folder (dist/)")
+    p.add_argument("new", type=Path, help="the same, newer")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("-o", "--output", help="write here (default: standard output)")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser(
         "info", help="the folders, store and settings in use, and where they come from"

@@ -62,6 +62,7 @@ class Settings:
 
     sources: Path = setting("KG_SOURCES", factory=lambda: shipped("ontology"))
     extra_sources: str = setting("KG_EXTRA_SOURCES", "")  # more data files, `:`-separated
+    serve_statuses: str = setting("KG_SERVE_STATUSES", "accepted")  # review states kg build keeps
     queries: Path = setting("KG_QUERIES", factory=lambda: shipped("queries"))
     store: Path = setting("KG_STORE", factory=lambda: workspace() / "var" / "store")
     output: Path = setting("KG_OUTPUT", factory=lambda: workspace() / "var" / "output")

@@ -4,6 +4,7 @@ the README); the web layer turns them into HTTP statuses in one place (kg.web.er
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -51,13 +52,46 @@ class ValidationError(KgError):
 
     exit_code = 3
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], table: list[Problem] | None = None):
         self.problems = problems
+        self.table: list[Problem] = table or []
         listing = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"validation failed with {len(problems)} problem(s):\n{listing}")
 
     def details(self) -> dict[str, object]:
         return {"problems": self.problems}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One row of a problem table: where (file, row or line, column, spreadsheet cell), which
+    rule is broken, the value found and how to fix it. A Turtle source's problem has a line and
+    no column; a template's has its row (the line of the file, as a spreadsheet numbers it),
+    its column's name and cell (`F12`)."""
+
+    file: str
+    row: int | None
+    column: str
+    cell: str
+    rule: str
+    value: str
+    fix: str
+
+    FIELDS = ("file", "row", "column", "cell", "rule", "value", "fix")
+
+    def cells(self) -> list[str]:
+        return ["" if v is None else str(v) for v in (getattr(self, f) for f in self.FIELDS)]
+
+
+class TemplateError(ValidationError):
+    """A curation template (`ontology/templates/*.tsv`) with broken cells: every problem of
+    every template at once, as a table."""
+
+    def __init__(self, table: list[Problem]):
+        lines = [
+            f"{p.file}:{p.row} {p.cell or p.column}: {p.rule} ({p.value!r}): {p.fix}" for p in table
+        ]
+        super().__init__(lines, table)
 
 
 class ReasoningError(KgError):

@@ -46,6 +46,7 @@ from rdflib import OWL, RDFS
 from kg import __version__, exchange, vocab
 from kg import export as ex
 from kg.config import Settings
+from kg.curation.diff import RELEASE_FILE, diff
 from kg.errors import ExportError
 from kg.exchange import citation
 from kg.exchange.metadata import about
@@ -84,6 +85,7 @@ class ReleaseReport:
     files: dict[str, int] = field(default_factory=dict)  # name -> bytes
     counts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why
+    changes: str = ""  # Markdown: the diff against the release that was in `dist` before
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -236,6 +238,8 @@ def release_note(report: ReleaseReport, sums: dict[str, str]) -> str:
     if report.skipped:
         lines += ["", "## Not in this release", ""]
         lines += [f"- {name}: {why}" for name, why in report.skipped.items()]
+    if report.changes:
+        lines += ["", report.changes.rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -262,6 +266,9 @@ def release(
     work.mkdir(parents=True)
     report = ReleaseReport(dist=dist)
     report.counts = counts(store)
+    previous = (root / "latest").resolve()  # the latest release before this one, any version
+    if (previous / RELEASE_FILE).is_file():
+        report.changes = diff(previous, store, "the previous release", "this release").markdown()
     quiet = ex.Progress("", 0, io.StringIO())
 
     def write(name: str, writer: Callable[[IO[bytes]], object]) -> None:

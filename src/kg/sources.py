@@ -5,6 +5,7 @@ Layout of the sources folder:
   *.ttl          the TBox and the stubs of external terms  -> graph "ontology"
   data/*.ttl     the curated individuals and statements    -> graph "statements"
   shapes.ttl     SHACL shapes (used to validate, not stored)
+  templates/*.tsv  curation templates (kg.curation.template), read once the Turtle is stored
 Extra data files (`kg build --extra FILE`, `KG_EXTRA_SOURCES`: e.g. what `kg synth` writes) go
 to "statements" too.
 
@@ -31,6 +32,7 @@ from kg.errors import SourceError
 from kg.vocab import GRAPHS
 
 SHAPES_FILE = "shapes.ttl"
+TEMPLATE_SUFFIX = ".tsv"
 TBOX, DATA = "ontology", "statements"
 
 
@@ -44,6 +46,7 @@ class SourceFile:
     digest: str = ""
     triples: int = 0
     subjects: list[NamedNode | BlankNode] = field(default_factory=list)  # in file order
+    rows: dict[str, int] = field(default_factory=dict)  # a template's subjects: IRI -> first row
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Sources:
     root: Path
     files: list[SourceFile] = field(default_factory=list)
     shapes: Path | None = None
+    templates: list[SourceFile] = field(default_factory=list)  # *.tsv, read after the Turtle
     shapes_digest: str = ""
     digest: str = ""  # of every stored source, in order (the build's identity)
 
@@ -77,11 +81,14 @@ def source_files(root: Path, extra: Iterable[Path] = ()) -> Sources:
         sources.files.append(SourceFile(path, path.name, TBOX))
     for path in sorted((root / "data").glob("*.ttl")):
         sources.files.append(SourceFile(path, f"data/{path.name}", DATA))
+    for path in sorted((root / "templates").glob("*.tsv")):
+        sources.templates.append(SourceFile(path, f"templates/{path.name}", DATA))
     for path in extra:
         path = Path(path).resolve()
         if not path.is_file():
             raise SourceError(path, None, None, "extra source file not found")
-        sources.files.append(SourceFile(path, str(path), DATA))
+        listed = sources.templates if path.suffix == TEMPLATE_SUFFIX else sources.files
+        listed.append(SourceFile(path, str(path), DATA))
     shapes = root / SHAPES_FILE
     if shapes.exists():
         sources.shapes = shapes

@@ -51,8 +51,18 @@ def publish(store_path: Path, build_dir: Path) -> Path:
 
 
 def discard(build_dir: Path) -> None:
-    """Remove a build that failed: the store link never pointed at it."""
-    shutil.rmtree(build_dir, ignore_errors=True)
+    """Remove a build that failed: the store link never pointed at it.
+
+    The folder is first renamed out of the builds folder, then deleted: the failed store may
+    still be open (an exception's frames hold it) with the database's background threads
+    writing files by path, which would otherwise race the deletion and leave a half-made build
+    behind; once renamed, their writes to the old path fail and nothing comes back."""
+    trash = build_dir.parent.with_name(f".{build_dir.parent.name}.discarded-{build_dir.name}")
+    try:
+        os.replace(build_dir, trash)
+    except OSError:
+        trash = build_dir
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def finish(store: Store) -> None:

@@ -24,7 +24,7 @@ from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store
 from rdflib import OWL, RDF, RDFS, XSD
 
 from kg.buildcache import CheckCache, digest
-from kg.errors import ValidationError
+from kg.errors import Problem, ValidationError
 from kg.sources import DATA, TBOX, SourceFile, Sources, locate
 from kg.vocab import GRAPHS, PREFIXES
 
@@ -58,20 +58,25 @@ def short(iri: str) -> str:
 
 
 class Problems:
-    """Problems found, each about an IRI; `lines()` puts the file and line in front of each."""
+    """Problems found, each about an IRI; `lines()` puts the file and line in front of each,
+    `table()` gives the same as rows of the problem table (a template's subject by its row)."""
 
     def __init__(self) -> None:
-        self.found: list[tuple[str, list[SourceFile], str, bool]] = []
+        self.found: list[tuple[str, list[SourceFile], str, bool, str]] = []
 
-    def add(self, iri: str, files: list[SourceFile], text: str, subject: bool = False) -> None:
-        self.found.append((iri, files, text, subject))
+    def add(
+        self, iri: str, files: list[SourceFile], text: str, subject: bool = False, where: str = ""
+    ) -> None:
+        """`text` the whole message; `where` the node (and path) it names, if it starts with it."""
+        self.found.append((iri, files, text, subject, where))
 
-    def lines(self) -> list[str]:
-        """`data/x.ttl:12: text`, each IRI looked up in one pass per file (only on failure)."""
-        wanted: dict[Path, set[str]] = {}
-        for iri, files, _text, subject in self.found:
+    def _positions(self) -> list[tuple[SourceFile | None, int | None]]:
+        """The file and line (a template's: row) of each problem, each Turtle file read once."""
+        wanted: dict[Path, set[tuple[str, bool]]] = {}
+        for iri, files, _text, subject, _where in self.found:
             for f in files:
-                wanted.setdefault(f.path, set()).add((iri, subject))
+                if not f.rows:
+                    wanted.setdefault(f.path, set()).add((iri, subject))
         lines_of: dict[tuple[Path, str, bool], int] = {}
         for path, keys in wanted.items():
             for subject in (False, True):
@@ -79,18 +84,43 @@ class Problems:
                 if iris:
                     for iri, line in locate(path, iris, subject=subject).items():
                         lines_of[(path, iri, subject)] = line
+
+        def line_in(f: SourceFile, iri: str, subject: bool) -> int | None:
+            return f.rows.get(iri) if f.rows else lines_of.get((f.path, iri, subject))
+
+        out: list[tuple[SourceFile | None, int | None]] = []
+        for iri, files, _text, subject, _where in self.found:
+            placed = [(f, line_in(f, iri, subject)) for f in files]
+            found = next(((f, n) for f, n in placed if n is not None), None)
+            out.append(found or ((files[0], None) if files else (None, None)))
+        return out
+
+    def lines(self) -> list[str]:
+        """`data/x.ttl:12: text` (looked up only on failure)."""
         out = []
-        for iri, files, text, subject in self.found:
-            where = ""
-            for f in files:
-                line = lines_of.get((f.path, iri, subject))
-                if line is not None:
-                    where = f"{f.rel}:{line}: "
-                    break
-            if not where and files:
-                where = f"{files[0].rel}: "
+        for (f, line), (_iri, _files, text, _s, _w) in zip(
+            self._positions(), self.found, strict=True
+        ):
+            where = "" if f is None else f"{f.rel}:{line}: " if line is not None else f"{f.rel}: "
             out.append(where + text)
         return list(dict.fromkeys(out))
+
+    def table(self) -> list[Problem]:
+        """The problems as rows of the problem table: file, line, the property as the column,
+        the rule broken, the node as the value."""
+        rows: dict[Problem, None] = {}
+        for (f, line), (_iri, _files, text, _s, where) in zip(
+            self._positions(), self.found, strict=True
+        ):
+            node, _, path = where.partition(" ")
+            rule = text[len(where) + 2 :] if where and text.startswith(where + ": ") else text
+            fix = (
+                "see the rule; the shapes are in ontology/shapes.ttl"
+                if where
+                else "declare it in ontology/scad.ttl, or correct the name"
+            )
+            rows[Problem("" if f is None else f.rel, line, path, "", rule, node, fix)] = None
+        return list(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +286,7 @@ def check_shapes(store: Store, sources: Sources, cache: CheckCache, problems: Pr
                 cache.put(key, found)
             for focus, path, message in found:
                 where = short(focus) + (f" {short(path)}" if path else "")
-                problems.add(focus, [source], f"{where}: {message}", subject=True)
+                problems.add(focus, [source], f"{where}: {message}", subject=True, where=where)
 
 
 def validate(store: Store, sources: Sources, tbox: rdflib.Graph, cache: CheckCache) -> str:
@@ -265,5 +295,5 @@ def validate(store: Store, sources: Sources, tbox: rdflib.Graph, cache: CheckCac
     check_owl(store, sources, tbox, problems)
     check_shapes(store, sources, cache, problems)
     if problems.found:
-        raise ValidationError(problems.lines())
+        raise ValidationError(problems.lines(), problems.table())
     return f"SHACL slices: {cache.reused('shacl')}"

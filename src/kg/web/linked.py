@@ -3,7 +3,8 @@
     /scad/<local>       https://w3id.org/scad/<local> (w3id.org would redirect here): an HTML
                         page for a browser (its statements 50 at a time, `?page=`), its concise
                         bounded description in Turtle, JSON-LD, RDF/XML or N-Triples by Accept or
-                        format=; unknown IRI -> 404
+                        format=; unknown IRI -> 404; a deprecated statement -> 301 to the
+                        statement that replaces it (scad:replacedBy)
     /ontology/          the ontology's documentation (kg.docs, written by the build)
     /ontology/<Name>    one page per class and property
     /pictures/          the model diagram and the evidence map (kg.pictures, written by the build)
@@ -55,6 +56,7 @@ OWN_TRIPLES = 1000  # an entity's own triples shown at most
 PROLOGUE = f"PREFIX scad: <{SCAD}>\nPREFIX rdfs: <{RDFS}>\nPREFIX skos: <{SKOS}>\n"
 EXISTS = """ASK { { ?node ?p ?o } UNION { ?s ?p ?node } UNION { ?s ?node ?o }
   UNION { GRAPH ?node { ?s ?p ?o } } }"""
+REPLACED = PROLOGUE + "SELECT ?new WHERE { ?node scad:replacedBy ?new } ORDER BY ?new LIMIT 1"
 DESCRIBE = (
     PROLOGUE
     + """DESCRIBE ?node ?x WHERE {
@@ -368,6 +370,22 @@ def _incoming(rows: list[QuerySolution], lang: str) -> dict[str, list[Link]]:
 # Routes
 
 
+def replacement(engine: Executor, node: NamedNode) -> Response | None:
+    """A deprecated statement's IRI answers 301 with the replacement's page (query kept), and
+    says so in its body and a `Link: rel="successor-version"` header."""
+    rows = list(engine.select(REPLACED, node=node))
+    if not rows:
+        return None
+    new = rows[0]["new"].value
+    target = "/scad/" + new.removeprefix(SCAD) if new.startswith(SCAD) else new
+    query = request.query_string.decode("ascii", "replace")
+    response = redirect(target + (f"?{query}" if query else ""), code=301)
+    response.headers["Link"] = f'<{new}>; rel="successor-version"'
+    response.set_data(f"{node.value} is deprecated; it is replaced by {new}\n")
+    response.mimetype = "text/plain"
+    return response
+
+
 @bp.get("/scad/")
 def namespace() -> Response:
     return redirect("/ontology/", code=303)
@@ -384,6 +402,9 @@ def resolve(local: str) -> Response:
     engine = get_executor()
     if not exists(engine, node):
         raise NotFound(f"{SCAD}{local} is not in this graph")
+    replaced = replacement(engine, node)
+    if replaced is not None:
+        return replaced
     if fmt is HTML:
         lang = "zh" if request.args.get("lang") == "zh" else "en"
         page = _page_number(request.args.get("page"))
