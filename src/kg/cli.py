@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kg import __version__
-from kg.config import Settings, checkout
+from kg.config import ENGINES, Settings, checkout
 from kg.errors import KgError
 
 GRAPH_NAMES = ("ontology", "statements", "inferred", "metadata")
@@ -70,6 +70,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from kg.serve import serve
 
     return serve(settings_of(args))
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from kg.backends.push import push
+
+    s = settings_of(args)
+    if args.to:
+        s.sparql_endpoint = args.to
+    if args.engine:
+        s.engine = args.engine
+    print(push(s, log=_log(args)).line())
+    return 0
 
 
 def _local_executor(settings: Settings):  # noqa: ANN202 - kg.query.executor.Executor
@@ -338,6 +350,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="default: $KG_PORT or 8000")
     p.add_argument("--workers", type=int, help="default: $KG_WORKERS or 2")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "push",
+        help="load the build into the SPARQL engine of $KG_SPARQL_ENDPOINT (switched atomically)",
+    )
+    _store_arg(p)
+    p.add_argument(
+        "--to", metavar="URL", help="the engine's query URL (default: $KG_SPARQL_ENDPOINT)"
+    )
+    p.add_argument(
+        "--engine", choices=ENGINES, help="the engine's kind (default: $KG_ENGINE or generic)"
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.set_defaults(func=cmd_push)
 
     p = sub.add_parser(
         "query",
