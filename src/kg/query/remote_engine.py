@@ -17,8 +17,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import pyoxigraph
+
 from kg.backends.engine import OUR_GRAPHS, Engine
 from kg.backends.http import Reply
+from kg.errors import QueryError, QueryTimeout
 from kg.mediatypes import Format
 from kg.query import text
 from kg.query.executor import PREFETCH, QueryStep, ResultStream, prepare
@@ -71,7 +74,12 @@ class RemoteExecutor(QueryStep):
         dg, ng = dataset(info, default_graph, named_graphs)
         started = time.monotonic()
         deadline = started + self.timeout
-        reply = self.engine.query(capped, fmt, dg, ng, deadline)
+        try:
+            reply = self.engine.query(capped, fmt, dg, ng, deadline)
+        except QueryError as exc:
+            if isinstance(exc, QueryTimeout):
+                raise
+            raise _syntax_error(info.text) or exc from None
         chunks: list[bytes] = []
         size = 0
         while size < PREFETCH:
@@ -89,6 +97,19 @@ class RemoteExecutor(QueryStep):
     def close(self) -> None:
         self.closed = True
         self.engine.close()
+
+
+def _syntax_error(query: str) -> QueryError | None:
+    """The embedded store's own syntax error for the text the client sent (not the capped text
+    the engine saw), so that errors read the same on every backend; None if it parses. The
+    empty in-memory store does no work for a query that does not parse."""
+    try:
+        pyoxigraph.Store().query(query)
+    except SyntaxError as exc:
+        return QueryError.from_syntax(str(exc))
+    except Exception:
+        return None
+    return None
 
 
 def dataset(
