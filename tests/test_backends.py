@@ -6,22 +6,17 @@ never answers is a 503 with a message, within the time limit."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import shutil
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SOURCES, Built, app_for, free_port, start_server, stop_server, wait_for
+from conftest import SOURCES, Built, app_for, free_port, start_server, stop_server
+from engines import Engine, oxigraph_serve
 from flask import Flask
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -37,73 +32,18 @@ GRAPHS_SEEN = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
 BOUNDED_WAIT = 30.0  # seconds an engine gets to start
 
 
-@dataclass
-class Oxigraph:
-    url: str  # the query URL
-    process: subprocess.Popen
-    folder: Path
-
-    @property
-    def base(self) -> str:
-        return self.url.removesuffix("/query")
-
-
-def oxigraph_cli() -> str:
-    """`oxigraph` from PyPI (a test dependency), beside this Python."""
-    found = Path(sys.executable).with_name("oxigraph")
-    if not found.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "oxigraph>=0.5,<0.6"], check=True
-        )
-    return str(found)
-
-
-@contextlib.contextmanager
-def oxigraph_serve(timeout_s: int = 5) -> Iterator[Oxigraph]:
-    """`oxigraph serve` on 127.0.0.1 and a free port, its database in a temporary folder."""
-    folder = Path(tempfile.mkdtemp(prefix="kg-oxigraph-"))
-    port = free_port()
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            oxigraph_cli(),
-            "serve",
-            "--location",
-            str(folder / "db"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout-s",
-            str(timeout_s),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        wait_for(url + "?query=ASK%7B%7D", timeout=BOUNDED_WAIT)
-        yield Oxigraph(url, process, folder)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def remote_settings(settings: Settings, url: str, **more: object) -> dict[str, object]:
     return {"backend": "sparql", "engine": "oxigraph", "sparql_endpoint": url, **more}
 
 
 @pytest.fixture(scope="module")
-def engine_server() -> Iterator[Oxigraph]:
+def engine_server() -> Iterator[Engine]:
     with oxigraph_serve() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def pushed(engine_server: Oxigraph, settings: Settings) -> Oxigraph:
+def pushed(engine_server: Engine, settings: Settings) -> Engine:
     """The review's build pushed into the engine, plus a graph of someone else's beside it."""
     target = Settings(store=settings.store, engine="oxigraph", sparql_endpoint=engine_server.url)
     push(target)
@@ -118,7 +58,7 @@ def pushed(engine_server: Oxigraph, settings: Settings) -> Oxigraph:
 
 
 @pytest.fixture(scope="module")
-def remote_app(settings: Settings, pushed: Oxigraph) -> Iterator[Flask]:
+def remote_app(settings: Settings, pushed: Engine) -> Iterator[Flask]:
     with app_for(settings, **remote_settings(settings, pushed.url)) as app:
         yield app
 
@@ -212,7 +152,7 @@ def test_our_checks_come_before_the_engine(remote_app: Flask):
     assert bad.json["line"] == 1
 
 
-def test_row_cap_and_time_limit_reach_the_engine(settings: Settings, pushed: Oxigraph):
+def test_row_cap_and_time_limit_reach_the_engine(settings: Settings, pushed: Engine):
     with app_for(settings, **remote_settings(settings, pushed.url, max_rows=7)) as app:
         reply = app.test_client().get(
             "/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }", "format": "csv"}
@@ -246,7 +186,7 @@ def test_entity_page_void_openapi_and_health(app: Flask, remote_app: Flask, sett
     assert health["origin"].startswith("http://127.0.0.1:")
 
 
-def test_etags_come_from_what_was_pushed(settings: Settings, pushed: Oxigraph, tmp_path: Path):
+def test_etags_come_from_what_was_pushed(settings: Settings, pushed: Engine, tmp_path: Path):
     with app_for(settings, **remote_settings(settings, pushed.url)) as app:
         client = app.test_client()
         first = client.get("/sparql", query_string={"query": COUNT_ALL})
@@ -270,13 +210,13 @@ def test_etags_come_from_what_was_pushed(settings: Settings, pushed: Oxigraph, t
             push(Settings(store=settings.store, engine="oxigraph", sparql_endpoint=pushed.url))
 
 
-def test_kg_push_from_the_command_line(runner, pushed: Oxigraph, settings: Settings):
+def test_kg_push_from_the_command_line(runner, pushed: Engine, settings: Settings):
     ran = runner("push", "--engine", "oxigraph", "--to", pushed.url)
     assert ran.code == 0, ran.stderr
     assert f"pushed build {settings.store.resolve().name}" in ran.text
 
 
-def test_a_real_server_in_front_of_the_engine(built: Built, pushed: Oxigraph):
+def test_a_real_server_in_front_of_the_engine(built: Built, pushed: Engine):
     server = start_server(
         built.store_path,
         {"KG_BACKEND": "sparql", "KG_ENGINE": "oxigraph", "KG_SPARQL_ENDPOINT": pushed.url},

@@ -83,6 +83,28 @@ class Reply:
             self._conn = None
 
 
+class Body:
+    """An answer already read and rewritten (kg.backends.virtuoso): read like a Reply."""
+
+    def __init__(self, data: bytes):
+        self._data: bytes | None = data
+
+    def read(self, deadline: float | None = None) -> bytes:
+        data, self._data = self._data or b"", None
+        return data
+
+    def close(self) -> None:
+        self._data = None
+
+
+def read_all(reply: Reply, deadline: float) -> bytes:
+    """The whole body of a reply, within the deadline."""
+    chunks = []
+    while chunk := reply.read(deadline):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Connections:
     """Kept-alive connections to one engine (one host and port), shared by threads."""
 
