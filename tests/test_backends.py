@@ -275,3 +275,14 @@ def test_backend_settings_are_checked_and_the_password_never_shown():
         {"KG_BACKEND": "sparql", "KG_SPARQL_ENDPOINT": "http://h/q", "KG_SPARQL_PASSWORD": "pw"}
     )
     assert read.shown("sparql_password") == "(set)" and read.sparql_password == "pw"
+
+
+def test_kg_query_goes_to_the_engine_with_the_sparql_backend(runner, pushed: Engine):
+    env = {"KG_BACKEND": "sparql", "KG_ENGINE": "oxigraph", "KG_SPARQL_ENDPOINT": pushed.url}
+    ran = runner("query", "--format", "csv", GRAPHS_SEEN, env=env)
+    assert ran.code == 0, ran.stderr
+    assert "https://w3id.org/scad/graph/metadata" in ran.text and "urn:other" not in ran.text
+    canned = runner("query", "timeline", "--format", "csv", env=env)
+    assert canned.code == 0 and canned.text == runner("query", "timeline", "--format", "csv").text
+    down = runner("query", "ASK {}", env={**env, "KG_SPARQL_ENDPOINT": "http://127.0.0.1:9/q"})
+    assert down.code == 5 and "does not answer" in down.stderr

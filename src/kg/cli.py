@@ -84,10 +84,16 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _local_executor(settings: Settings):  # noqa: ANN202 - kg.query.executor.Executor
-    """One query process over the local store, with the service's limits."""
+def _local_executor(settings: Settings):  # noqa: ANN202 - kg.query.executor.QueryStep
+    """One query process over the local store, with the service's limits; with
+    KG_BACKEND=sparql, the SPARQL engine the service is in front of."""
     from kg.query.executor import from_settings
     from kg.store import open_read_only
+
+    if settings.backend == "sparql":
+        from kg.query import remote_engine
+
+        return remote_engine.from_settings(settings)
 
     open_read_only(settings.store)  # a missing store: a clear message before a process starts
     return from_settings(settings, settings.store, size=1)

@@ -46,6 +46,7 @@ class Engine:
     """A SPARQL 1.1 Protocol engine (KG_ENGINE=generic)."""
 
     kind = "generic"
+    keep_alive = True  # reuse connections (no set-up per query), unless the engine is slow at it
 
     def __init__(self, endpoint: str, *, store_url: str = "", user: str = "", password: str = ""):
         if not endpoint:
@@ -99,6 +100,8 @@ class Engine:
             "Accept": wire.media_type,
             "User-Agent": "kg",
         }
+        if not self.keep_alive:
+            headers["Connection"] = "close"
         reply = self.connections.request("POST", target, body, headers, deadline)
         if reply.status != 200:
             raise self.failure(reply.status, reply.text())

@@ -241,11 +241,13 @@ def reopen(app: Flask) -> bool:
 
 
 def watch(app: Flask, interval: float) -> threading.Thread:
-    """Check the store link every `interval` seconds and reopen() when it has moved."""
+    """Check the store link (or the engine's push record) every `interval` seconds and
+    reopen() when it has moved."""
     log = logging.getLogger("kg.serve")
 
     def loop() -> None:
         failed: Path | None = None  # a build that would not open is not retried
+        reported = ""  # an engine that is down is reported once, not every `interval`
         while True:
             time.sleep(interval)
             settings = app.config["KG"]
@@ -254,10 +256,13 @@ def watch(app: Flask, interval: float) -> threading.Thread:
                 continue
             try:
                 reopen(app)
-                failed = None
+                failed, reported = None, ""
             except Exception as exc:  # keep serving the old build (an engine may be down)
                 failed = target
-                log.error("cannot serve the new build %s, keeping the old one: %s", target, exc)
+                if str(exc) != reported:
+                    what = target or "the SPARQL engine's push"
+                    log.error("cannot serve the new build %s, keeping the old one: %s", what, exc)
+                reported = str(exc)
 
     thread = threading.Thread(target=loop, name="kg-store-watch", daemon=True)
     thread.start()
