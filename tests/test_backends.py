@@ -25,6 +25,7 @@ from kg.backends.push import PUSH_GRAPH, push
 from kg.build import build
 from kg.config import Settings
 from kg.errors import ConfigError
+from kg.vocab import GRAPHS
 from kg.web.dataset import reopen
 
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -286,3 +287,28 @@ def test_kg_query_goes_to_the_engine_with_the_sparql_backend(runner, pushed: Eng
     assert canned.code == 0 and canned.text == runner("query", "timeline", "--format", "csv").text
     down = runner("query", "ASK {}", env={**env, "KG_SPARQL_ENDPOINT": "http://127.0.0.1:9/q"})
     assert down.code == 5 and "does not answer" in down.stderr
+
+
+def test_store_dumps_read_the_engine_without_a_local_build(
+    client, settings: Settings, pushed: Engine, tmp_path: Path
+):
+    overrides = remote_settings(settings, pushed.url, store=tmp_path / "no-build-here")
+    with app_for(settings, **overrides) as app:
+        remote = app.test_client()
+        for args in ({"graph": GRAPHS["ontology"]}, {"default": ""}):
+            got = remote.get(
+                "/store", query_string=args, headers={"Accept": "application/n-triples"}
+            )
+            local = client.get(
+                "/store", query_string=args, headers={"Accept": "application/n-triples"}
+            )
+            assert got.status_code == local.status_code == 200
+            assert same_graph(got.data, local.data, "nt"), args
+        quads = remote.get("/store", headers={"Accept": "application/n-quads"})
+        assert quads.status_code == 200
+        assert len(quads.data.splitlines()) == len(
+            client.get("/store", headers={"Accept": "application/n-quads"}).data.splitlines()
+        )
+        assert remote.get("/store", query_string={"graph": "urn:other"}).status_code == 404
+        search = remote.get("/search", query_string={"q": "lupus"})
+        assert search.status_code == 503 and "KG_STORE" in search.json["message"]

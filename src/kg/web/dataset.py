@@ -11,7 +11,8 @@ A new build that cannot be opened is reported and the worker keeps serving the o
 With KG_BACKEND=sparql the queries go to a SPARQL engine (kg.query.remote_engine) and what is
 served is what `kg push` put there: its push record (kg.backends.push) gives the build and the
 digest, and `watch()` checks it instead of the store link. The local build, when there is one at
-KG_STORE, still gives the search index (it is part of the build, not of the graph) and /store.
+KG_STORE, still gives the search index (it is part of the build, not of the graph) and /store
+(without it, /store reads the engine).
 """
 
 from __future__ import annotations
@@ -189,17 +190,6 @@ def search_index() -> SearchIndex:
         )
     path = build.store_path
     return build.derived("search", lambda: SearchIndex(path))
-
-
-def get_store() -> Store:
-    """The served build's store, opened read-only (for reading quads: /store, existence)."""
-    store = served().store
-    if store is None:
-        raise StoreError(
-            "/store reads the build's store: set KG_STORE to a copy of the pushed build, "
-            "or read the SPARQL engine's own Graph Store"
-        )
-    return store
 
 
 def get_executor() -> QueryStep:
