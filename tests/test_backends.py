@@ -276,6 +276,8 @@ def test_backend_settings_are_checked_and_the_password_never_shown():
         {"KG_BACKEND": "sparql", "KG_SPARQL_ENDPOINT": "http://h/q", "KG_SPARQL_PASSWORD": "pw"}
     )
     assert read.shown("sparql_password") == "(set)" and read.sparql_password == "pw"
+    in_url = Settings(sparql_endpoint="http://u:pw@h:8890/sparql")
+    assert in_url.shown("sparql_endpoint") == "http://h:8890/sparql"
 
 
 def test_kg_query_goes_to_the_engine_with_the_sparql_backend(runner, pushed: Engine):

@@ -134,7 +134,13 @@ class Settings:
         """A setting's value as `kg info` shows it: secrets only as set or not."""
         value = str(getattr(self, name))
         secret = next(f.metadata["secret"] for f in fields(self) if f.name == name)
-        return ("(set)" if value else "") if secret else value
+        if secret:
+            return "(set)" if value else ""
+        if name in ("sparql_endpoint", "sparql_store") and "@" in value:
+            from kg.backends.http import shown  # a URL's user:password@ is never shown
+
+            return shown(value)
+        return value
 
 
 def _parse(name: str, raw: str, kind: Any, choices: tuple[str, ...] = ()) -> Any:

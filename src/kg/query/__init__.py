@@ -5,6 +5,8 @@ SERVICE and LOAD.
     text.py      reading a request before the store sees it (form, SERVICE/LOAD, LIMIT)
     frames.py    the frames between the executor and its query processes (standard library only)
     child.py     the query process
-    executor.py  the pool of query processes, the limits, results as bytes or as rows
+    executor.py  the pool of query processes, the limits, results as bytes or as rows;
+                 QueryStep (what every backend offers) and prepare (the checks every backend runs)
+    remote_engine.py  the same query step over a SPARQL engine (KG_BACKEND=sparql, kg.backends)
     results.py   results for a terminal (kg query)
 """

@@ -35,6 +35,11 @@ query process (about 0.3 ms of CPU, a fifth of a 1.5 ms query):
 pyoxigraph releases the GIL while it evaluates, so an inline query does not hold up the calling
 process's other threads.
 
+`QueryStep` is what the service sees of any backend (this pool, or a remote SPARQL engine in
+kg.query.remote_engine): `execute`, and `select`/`ask`/`triples` on top of it; `prepare` is the
+part of `execute` that every backend runs first (parameters bound, updates/SERVICE/LOAD refused,
+the format chosen).
+
 The processes are started by one long-lived thread: each dies with the thread that started it
 (PR_SET_PDEATHSIG), and a server's request threads come and go.
 """
