@@ -567,7 +567,7 @@ def bind(
     return call
 
 
-def prepare(
+def make_call(
     query: CannedQuery,
     values: Mapping[str, str],
     engine: Executor,

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kg import __version__
-from kg.config import Settings, checkout
+from kg.config import ENGINES, Settings, checkout
 from kg.curation.problems import as_table, write_tsv
 from kg.errors import KgError, Problem, TemplateError, ValidationError
+from kg.query import single
 
 GRAPH_NAMES = ("ontology", "statements", "inferred", "metadata")
 
@@ -114,13 +115,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings_of(args))
 
 
-def _local_executor(settings: Settings):  # noqa: ANN202 - kg.query.executor.Executor
-    """One query process over the local store, with the service's limits."""
-    from kg.query.executor import from_settings
-    from kg.store import open_read_only
+def cmd_push(args: argparse.Namespace) -> int:
+    from kg.backends.push import push
 
-    open_read_only(settings.store)  # a missing store: a clear message before a process starts
-    return from_settings(settings, settings.store, size=1)
+    s = settings_of(args)
+    if args.to:
+        s.sparql_endpoint = args.to
+    if args.engine:
+        s.engine = args.engine
+    print(push(s, log=_log(args)).line())
+    return 0
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -143,7 +147,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         from kg.remote import sparql_url
 
         return _query_remote(args, sparql_url(s.endpoint, text))
-    with _local_executor(s) as engine:
+    with single(s) as engine:
         _write_results(args.format, *engine.execute(text, accept_format=_wire_format(args.format)))
     return 0
 
@@ -202,7 +206,7 @@ def _canned_values(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _query_canned(args: argparse.Namespace, s: Settings, name: str, values: dict[str, str]) -> int:
-    from kg.catalogue import Catalogue, prepare
+    from kg.catalogue import Catalogue, make_call
     from kg.mediatypes import RESULT_FORMATS, choose
 
     if args.format != "table":
@@ -215,8 +219,8 @@ def _query_canned(args: argparse.Namespace, s: Settings, name: str, values: dict
     from kg.search import SearchIndex
 
     query = Catalogue(s.queries).get(name)
-    with _local_executor(s) as engine:
-        call = prepare(query, values, engine, lambda: SearchIndex(s.store))
+    with single(s) as engine:
+        call = make_call(query, values, engine, lambda: SearchIndex(s.store))
         result = engine.execute(
             call.text(), substitutions=call.substitutions, accept_format=_wire_format(args.format)
         )
@@ -406,6 +410,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="default: $KG_PORT or 8000")
     p.add_argument("--workers", type=int, help="default: $KG_WORKERS or 2")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "push",
+        help="load the build into the SPARQL engine of $KG_SPARQL_ENDPOINT (switched atomically)",
+    )
+    _store_arg(p)
+    p.add_argument(
+        "--to", metavar="URL", help="the engine's query URL (default: $KG_SPARQL_ENDPOINT)"
+    )
+    p.add_argument(
+        "--engine", choices=ENGINES, help="the engine's kind (default: $KG_ENGINE or generic)"
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.set_defaults(func=cmd_push)
 
     p = sub.add_parser(
         "query",

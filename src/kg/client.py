@@ -8,7 +8,7 @@
 
 `query(sparql)` and `canned(name, **params)` return `Rows` (ASK: a bool). A thin layer over the
 query step (`kg.query.executor`, with the settings' time limit and row cap) and the canned-query
-catalogue (`kg.catalogue.prepare`), or over a service's `/sparql` and `/queries/<name>`
+catalogue (`kg.catalogue.make_call`), or over a service's `/sparql` and `/queries/<name>`
 (`kg.remote`): the same checks of parameters, the same limits, the same answers as the API.
 """
 
@@ -26,12 +26,13 @@ import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean
 
 from kg import remote
-from kg.catalogue import Catalogue, prepare
+from kg.catalogue import Catalogue, make_call
 from kg.config import Settings
 from kg.errors import KgError
 from kg.mediatypes import Format
+from kg.query import single
 from kg.query import text as query_text
-from kg.query.executor import ROWS_FORMAT, TRIPLES_FORMAT, Executor, from_settings
+from kg.query.executor import ROWS_FORMAT, TRIPLES_FORMAT, QueryStep
 from kg.search import SearchIndex
 from kg.store import open_read_only
 
@@ -142,7 +143,7 @@ class Graph:
     def __init__(self, settings: Settings, endpoint: str | None = None):
         self.settings = settings
         self.endpoint = endpoint.rstrip("/") if endpoint else None
-        self._engine: Executor | None = None
+        self._engine: QueryStep | None = None
 
     def __repr__(self) -> str:
         return f"<kg.Graph {self.endpoint or self.settings.store}>"
@@ -160,9 +161,10 @@ class Graph:
             self._engine = None
 
     @property
-    def engine(self) -> Executor:
+    def engine(self) -> QueryStep:
+        """The query step (`kg.query.single`): the store, or with KG_BACKEND=sparql the engine."""
         if self._engine is None:
-            self._engine = from_settings(self.settings, self.settings.store, size=1)
+            self._engine = single(self.settings)
         return self._engine
 
     def query(self, sparql: str) -> Rows | bool:
@@ -183,7 +185,7 @@ class Graph:
             url = remote.canned_url(self.endpoint, name, values, ROWS_FORMAT.name)
             return _answer(ROWS_FORMAT, remote.fetch(url, ROWS_FORMAT.media_type))
         query = Catalogue(self.settings.queries).get(name)
-        call = prepare(
+        call = make_call(
             query,
             values,
             self.engine,
@@ -216,11 +218,13 @@ def _answer(fmt: Format, body: bytes) -> Rows | bool:
 
 def open_graph(location: str | os.PathLike[str] | None = None) -> Graph:
     """The graph at `location`: a service URL (http:// or https://), a store folder, or (None)
-    the embedded store of the settings ($KG_STORE, else var/store)."""
+    the graph of the settings: the store at $KG_STORE (else var/store), or with
+    KG_BACKEND=sparql the engine the service is in front of."""
     settings = Settings.from_env()
     if isinstance(location, str) and location.startswith(("http://", "https://")):
         return Graph(settings, endpoint=location)
     if location is not None:
-        settings = replace(settings, store=Path(location))
-    open_read_only(settings.store)  # a missing store: a clear error now, not at the first query
+        settings = replace(settings, store=Path(location), backend="embedded")
+    if settings.backend == "embedded":
+        open_read_only(settings.store)  # a missing store: a clear error now, not at the first query
     return Graph(settings)

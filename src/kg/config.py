@@ -18,6 +18,8 @@ from typing import Any
 from kg.errors import ConfigError
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
+BACKENDS = ("embedded", "sparql")
+ENGINES = ("generic", "oxigraph", "virtuoso")
 
 
 def checkout() -> Path | None:
@@ -46,10 +48,16 @@ def _path(value: str) -> Path:
 
 
 def setting(
-    env: str, default: Any = MISSING, *, factory: Any = MISSING, secret: bool = False
+    env: str,
+    default: Any = MISSING,
+    *,
+    factory: Any = MISSING,
+    secret: bool = False,
+    choices: tuple[str, ...] = (),
 ) -> Any:
-    """A Settings field read from the environment variable `env` (a secret is never shown)."""
-    meta = {"env": env, "secret": secret}
+    """A Settings field read from the environment variable `env` (a secret is never shown;
+    `choices`, when given, are the only values accepted)."""
+    meta = {"env": env, "secret": secret, "choices": choices}
     if factory is not MISSING:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -87,6 +95,13 @@ class Settings:
     access_log: str = setting("KG_ACCESS_LOG", "-")  # "-" = standard output, a path, "" = off
     graceful_timeout: int = setting("KG_GRACEFUL_TIMEOUT", 30)
     store_check: float = setting("KG_STORE_CHECK", 1.0)  # seconds; 0 = off
+    # Past one machine (kg.backends): the service in front of a SPARQL engine, `kg push` into it.
+    backend: str = setting("KG_BACKEND", "embedded", choices=BACKENDS)
+    engine: str = setting("KG_ENGINE", "generic", choices=ENGINES)
+    sparql_endpoint: str = setting("KG_SPARQL_ENDPOINT", "")  # the engine's query URL
+    sparql_store: str = setting("KG_SPARQL_STORE", "")  # its Graph Store URL (for kg push)
+    sparql_user: str = setting("KG_SPARQL_USER", "")
+    sparql_password: str = setting("KG_SPARQL_PASSWORD", "", secret=True)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -97,8 +112,11 @@ class Settings:
             raw = environ.get(f.metadata["env"])
             if raw is None or raw == "":
                 continue
-            values[f.name] = _parse(f.metadata["env"], raw, f.type)
-        return cls(**values)
+            values[f.name] = _parse(f.metadata["env"], raw, f.type, f.metadata["choices"])
+        settings = cls(**values)
+        if settings.backend == "sparql" and not settings.sparql_endpoint:
+            raise ConfigError("KG_BACKEND=sparql needs KG_SPARQL_ENDPOINT (the engine's query URL)")
+        return settings
 
     def extra_source_files(self) -> list[Path]:
         """KG_EXTRA_SOURCES as paths (e.g. statements written by `kg synth`)."""
@@ -117,10 +135,18 @@ class Settings:
         """A setting's value as `kg info` shows it: secrets only as set or not."""
         value = str(getattr(self, name))
         secret = next(f.metadata["secret"] for f in fields(self) if f.name == name)
-        return ("(set)" if value else "") if secret else value
+        if secret:
+            return "(set)" if value else ""
+        if name in ("sparql_endpoint", "sparql_store") and "@" in value:
+            from kg.backends.http import shown  # a URL's user:password@ is never shown
+
+            return shown(value)
+        return value
 
 
-def _parse(name: str, raw: str, kind: Any) -> Any:
+def _parse(name: str, raw: str, kind: Any, choices: tuple[str, ...] = ()) -> Any:
+    if choices and raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     kind = {"Path": Path, "int": int, "float": float, "str": str}.get(str(kind), kind)
     if kind is Path:
         return _path(raw)

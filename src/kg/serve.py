@@ -69,7 +69,8 @@ def granian_options(settings: Settings) -> dict[str, Any]:
 def serve(settings: Settings) -> int:
     """Serve the store of `settings` until stopped. The workers read their settings from the
     environment, so the ones given here (options over the environment) are put there first."""
-    open_read_only(settings.store)  # fail now, with a clear message, if there is no store
+    if settings.backend == "embedded":
+        open_read_only(settings.store)  # fail now, with a clear message, if there is no store
     for env, name, _default in Settings.variables():
         os.environ[env] = str(getattr(settings, name))  # KG_STORE: the link, not its target
     Granian(**granian_options(settings)).serve()

@@ -35,6 +35,11 @@ query process (about 0.3 ms of CPU, a fifth of a 1.5 ms query):
 pyoxigraph releases the GIL while it evaluates, so an inline query does not hold up the calling
 process's other threads.
 
+`QueryStep` is what the service sees of any backend (this pool, or a remote SPARQL engine in
+kg.query.remote_engine): `execute`, and `select`/`ask`/`triples` on top of it; `prepare` is the
+part of `execute` that every backend runs first (parameters bound, updates/SERVICE/LOAD refused,
+the format chosen).
+
 The processes are started by one long-lived thread: each dies with the thread that started it
 (PR_SET_PDEATHSIG), and a server's request threads come and go.
 """
@@ -166,7 +171,87 @@ class ResultStream:
             self.close()
 
 
-class Executor:
+class QueryStep:
+    """What the service runs its queries through: `execute` (per backend: the query processes
+    of an embedded build here, a remote engine in kg.query.remote_engine), and, on top of it,
+    rows, booleans and triples for the project's own queries (pages, checks, descriptions)."""
+
+    timeout: float
+    max_rows: int
+    killed: int = 0
+
+    def execute(
+        self,
+        query: str,
+        *,
+        substitutions: Mapping[str, Any] | None = None,
+        accept_format: Format | str | None = None,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        info: text.QueryText | None = None,
+        isolate: bool = False,
+        max_rows: int | None = None,
+    ) -> tuple[Format, ResultStream]:
+        raise NotImplementedError
+
+    def probe(self) -> None:
+        """Run a trivial query the way a real one runs (in a query process, never inline; on
+        the remote engine): does the query step answer?"""
+        self.execute("ASK {}", isolate=True)[1].read()
+
+    def pids(self) -> list[int]:
+        """The query processes of this step (none for a remote engine)."""
+        return []
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> QueryStep:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def select(self, query: str, **bindings: Term) -> Rows:
+        """The rows of a SELECT, with `bindings` bound (kg.query.text.bind_values)."""
+        _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
+        return Rows(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
+
+    def ask(self, query: str, **bindings: Term) -> bool:
+        _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
+        return bool(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
+
+    def triples(
+        self, query: str, *, whole: bool = False, **bindings: Term
+    ) -> list[pyoxigraph.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE, in the order the store gives them; `whole`
+        lifts the row cap, for a read that is bounded by its own nature (the metadata graph)."""
+        _, stream = self.execute(
+            query,
+            substitutions=bindings,
+            accept_format=TRIPLES_FORMAT,
+            max_rows=0 if whole else None,
+        )
+        return list(pyoxigraph.parse(stream.read(), format=TRIPLES_FORMAT.rdf))
+
+
+def prepare(
+    query: str,
+    substitutions: Mapping[str, Any] | None,
+    accept_format: Format | str | None,
+    info: text.QueryText | None,
+) -> tuple[text.QueryText, Format]:
+    """A request as every backend runs it: parameters bound by VALUES, refused if it would
+    write or call out, and the format it is written in."""
+    if substitutions:
+        terms = {str(k).lstrip("?$"): v for k, v in substitutions.items()}
+        query, info = text.bind_values(query, terms), None
+    info = info or text.read(query)
+    check_allowed(info)
+    return info, _pick_format(info, accept_format)
+
+
+class Executor(QueryStep):
     """A pool of query processes over one store, with a time limit and a row cap."""
 
     def __init__(
@@ -195,12 +280,6 @@ class Executor:
         self.closed = False
         for _ in range(size):
             self._idle.put(self._spawn())
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     # --- the pool ------------------------------------------------------------------------------
 
@@ -278,12 +357,8 @@ class Executor:
         max_rows: int | None = None,
     ) -> tuple[Format, ResultStream]:
         """Run a query; `max_rows` overrides the executor's row cap (0: none)."""
-        if substitutions:
-            terms = {str(k).lstrip("?$"): v for k, v in substitutions.items()}
-            query, info = text.bind_values(query, terms), None
-        info = info or text.read(query)
-        check_allowed(info)
-        fmt = _pick_format(info, accept_format)
+        info, fmt = prepare(query, substitutions, accept_format, info)
+        query = info.text
         request = {
             "q": info.capped(self.max_rows if max_rows is None else max_rows),
             "results": fmt.results.media_type if fmt.results is not None else None,
@@ -366,34 +441,6 @@ class Executor:
         if len(self._known_fast) >= KNOWN_FAST_MAX:
             self._known_fast.clear()
         self._known_fast[key] = None
-
-    def probe(self) -> None:
-        """Run a trivial query in a query process (never inline): are the processes alive?"""
-        self.execute("ASK {}", isolate=True)[1].read()
-
-    # --- rows, for the project's own queries (pages, checks, descriptions) ---------------------
-
-    def select(self, query: str, **bindings: Term) -> Rows:
-        """The rows of a SELECT, with `bindings` bound (kg.query.text.bind_values)."""
-        _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
-        return Rows(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
-
-    def ask(self, query: str, **bindings: Term) -> bool:
-        _, stream = self.execute(query, substitutions=bindings, accept_format=ROWS_FORMAT)
-        return bool(pyoxigraph.parse_query_results(stream.read(), format=ROWS_FORMAT.results))
-
-    def triples(
-        self, query: str, *, whole: bool = False, **bindings: Term
-    ) -> list[pyoxigraph.Triple]:
-        """The triples of a CONSTRUCT or DESCRIBE, in the order the store gives them; `whole`
-        lifts the row cap, for a read that is bounded by its own nature (the metadata graph)."""
-        _, stream = self.execute(
-            query,
-            substitutions=bindings,
-            accept_format=TRIPLES_FORMAT,
-            max_rows=0 if whole else None,
-        )
-        return list(pyoxigraph.parse(stream.read(), format=TRIPLES_FORMAT.rdf))
 
 
 def _cpu_ms(end_frame: bytes) -> float:

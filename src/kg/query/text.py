@@ -67,6 +67,7 @@ class QueryText:
     limit_at: tuple[int, int] | None  # where that LIMIT's number is in `text`
     values_at: int | None  # where a trailing top-level VALUES clause starts
     lookup: bool = False  # one triple pattern or a DESCRIBE of IRIs: an index lookup, see below
+    names_dataset: bool = False  # FROM / FROM NAMED: the query gives its own dataset
 
     @property
     def is_graph(self) -> bool:
@@ -100,7 +101,7 @@ def read(text: str) -> QueryText:
     """Tokenize a query or update; raise QueryError when it is neither."""
     toks = tokens(text)
     form = None
-    calls_out = volatile = False
+    calls_out = volatile = names_dataset = False
     depth = 0
     limit = limit_at = values_at = None
     for i, tok in enumerate(toks):
@@ -120,6 +121,8 @@ def read(text: str) -> QueryText:
                 form = "UPDATE"
         if word in ("SERVICE", "LOAD"):
             calls_out = True
+        elif word == "FROM":
+            names_dataset = True
         elif word in VOLATILE_WORDS:
             volatile = True
         elif depth == 0 and form is not None and word == "LIMIT":
@@ -132,7 +135,15 @@ def read(text: str) -> QueryText:
     if form is None:
         raise QueryError("not a SPARQL query: expected SELECT, CONSTRUCT, DESCRIBE or ASK")
     return QueryText(
-        text, form, calls_out, volatile, limit, limit_at, values_at, is_index_lookup(toks)
+        text,
+        form,
+        calls_out,
+        volatile,
+        limit,
+        limit_at,
+        values_at,
+        is_index_lookup(toks),
+        names_dataset,
     )
 
 

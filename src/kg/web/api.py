@@ -40,7 +40,7 @@ def run(call: cat.Call, fmt: Format) -> bytes:
 
 
 def bind_request(query: cat.CannedQuery) -> cat.Call:
-    return cat.prepare(
+    return cat.make_call(
         query,
         dict(request.args.items()),
         get_executor(),

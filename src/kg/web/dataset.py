@@ -7,6 +7,12 @@ the link every KG_STORE_CHECK seconds and, when it points elsewhere, `reopen()` 
 build and starts its query processes first, then swaps them in at once: requests already
 running finish on the old build, the next ones get the new one, and no connection is touched.
 A new build that cannot be opened is reported and the worker keeps serving the old one.
+
+With KG_BACKEND=sparql the queries go to a SPARQL engine (kg.query.remote_engine) and what is
+served is what `kg push` put there: its push record (kg.backends.push) gives the build and the
+digest, and `watch()` checks it instead of the store link. The local build, when there is one at
+KG_STORE, still gives the search index (it is part of the build, not of the graph) and /store
+(without it, /store reads the engine).
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from typing import TypeVar
 from flask import Flask, current_app
 from pyoxigraph import Store
 
+from kg.backends import push
 from kg.catalogue import Catalogue
 from kg.config import Settings
+from kg.errors import StoreError
 from kg.query import executor as executor_mod
-from kg.query.executor import Executor
+from kg.query import remote_engine
+from kg.query.executor import QueryStep
 from kg.search import SearchIndex
 from kg.store import open_read_only
 from kg.vocab import DATASET, GRAPHS, OWL, SCAD, VOID
@@ -51,18 +60,16 @@ T = TypeVar("T")
 class Served:
     """The build this worker serves."""
 
-    store_path: Path  # the build folder the store link pointed to when it was opened
-    store: Store
-    executor: Executor
+    store_path: Path | None  # the build folder the store link pointed to when it was opened
+    store: Store | None  # None: no local build (a remote engine serves)
+    executor: QueryStep
     cache: ResultCache
+    build_id: str = ""  # the build folder's name (the one pushed, on a remote engine)
+    origin: str = ""  # where the graph is read: the build folder, or the engine and the build
     digest: str = ""  # the metadata graph's scad:sourceDigest
     version: str = ""  # owl:versionInfo of the dataset
     graph_counts: dict[str, int] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)  # what routes derive once per build
-
-    @property
-    def build_id(self) -> str:
-        return self.store_path.name
 
     @property
     def triples(self) -> int:
@@ -71,7 +78,7 @@ class Served:
     @property
     def tag(self) -> str:
         """Changes whenever the served graph may have changed: the ETag's base."""
-        return hashlib.sha256(f"{self.digest}|{self.store_path}".encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{self.digest}|{self.origin}".encode()).hexdigest()[:16]
 
     def derived(self, key: str, make: Callable[[], T]) -> T:
         """`make()`, computed once for this build (VoID partitions, the OpenAPI document…)."""
@@ -85,9 +92,56 @@ def open_build(settings: Settings, build: Path) -> Served:
     """Open a build: its store, its query processes, what its metadata says."""
     store = open_read_only(build)
     executor = executor_mod.from_settings(settings, build)
+    cache = ResultCache(settings.cache_size, settings.cache_entry_max)
+    served = Served(build, store, executor, cache, build.name, str(build))
+    return _read_metadata(served)
+
+
+def open_remote(settings: Settings) -> Served:
+    """The graph a SPARQL engine serves, as its push record says (kg.backends.push)."""
+    executor = remote_engine.from_settings(settings)
+    build, digest = remote_target(executor)
+    local = Path(settings.store).resolve()
+    has_local = local.is_dir()
+    cache = ResultCache(settings.cache_size, settings.cache_entry_max)
     served = Served(
-        build, store, executor, ResultCache(settings.cache_size, settings.cache_entry_max)
+        local if has_local else None,
+        open_read_only(local) if has_local else None,
+        executor,
+        cache,
+        build,
+        f"{executor.engine.shown}#{build}",
     )
+    served = _read_metadata(served)
+    served.digest = served.digest or digest
+    return served
+
+
+def remote_target(executor: QueryStep) -> tuple[str, str]:
+    """(build, digest) of the engine's push record; ("", "") when nothing was pushed."""
+    rows = executor.select(push.PUSHED_QUERY)
+    if not rows:
+        return "", ""
+    return rows[0]["build"].value, rows[0]["digest"].value
+
+
+def open_served(settings: Settings) -> Served:
+    """What this worker serves: the build at KG_STORE, or the engine's (KG_BACKEND)."""
+    if settings.backend == "sparql":
+        return open_remote(settings)
+    return open_build(settings, Path(settings.store).resolve())
+
+
+def _changed(settings: Settings, current: Served) -> bool:
+    """Whether what should be served is no longer `current` (a new build or a new push)."""
+    if settings.backend == "sparql":
+        build, _digest = remote_target(current.executor)
+        return build != current.build_id
+    return Path(settings.store).resolve() != current.store_path
+
+
+def _read_metadata(served: Served) -> Served:
+    executor = served.executor
     try:
         for row in executor.select(ABOUT):
             if row["digest"] is not None:
@@ -114,8 +168,7 @@ def served() -> Served:
         with _lock:
             value = ext.get("kg_served")
             if value is None:
-                settings = current_app.config["KG"]
-                value = ext["kg_served"] = open_build(settings, Path(settings.store).resolve())
+                value = ext["kg_served"] = open_served(current_app.config["KG"])
     return value
 
 
@@ -131,23 +184,29 @@ def get_catalogue() -> Catalogue:
 def search_index() -> SearchIndex:
     """The served build's search index (kg.search), opened once per build."""
     build = served()
-    return build.derived("search", lambda: SearchIndex(build.store_path))
+    if build.store_path is None:
+        raise StoreError(
+            "search needs the build's index: set KG_STORE to a copy of the pushed build"
+        )
+    path = build.store_path
+    return build.derived("search", lambda: SearchIndex(path))
 
 
-def get_store() -> Store:
-    """The served build's store, opened read-only (for reading quads: /store, existence)."""
-    return served().store
-
-
-def get_executor() -> Executor:
+def get_executor() -> QueryStep:
     """The served build's query processes: how every query of the service runs."""
     return served().executor
 
 
 def warm_up(app: Flask) -> None:
-    """Open the store and start the query processes before the first request."""
+    """Open the store and start the query processes before the first request. A remote engine
+    that does not answer yet is reported and tried again by the first request (503 meanwhile)."""
     with app.app_context():
-        served()
+        try:
+            served()
+        except StoreError as exc:
+            if app.config["KG"].backend != "sparql":
+                raise
+            logging.getLogger("kg.serve").error("the SPARQL engine is not ready: %s", exc)
 
 
 def reopen(app: Flask) -> bool:
@@ -158,10 +217,9 @@ def reopen(app: Flask) -> bool:
     with _reopening:  # the watcher and an update may both ask
         with app.app_context():
             current = served()
-        target = Path(app.config["KG"].store).resolve()
-        if target == current.store_path:
+        if not _changed(app.config["KG"], current):
             return False
-        fresh = open_build(app.config["KG"], target)
+        fresh = open_served(app.config["KG"])
         with _lock:
             app.extensions["kg_served"] = fresh
     old = current.executor  # its running queries finish within their time limit
@@ -173,22 +231,28 @@ def reopen(app: Flask) -> bool:
 
 
 def watch(app: Flask, interval: float) -> threading.Thread:
-    """Check the store link every `interval` seconds and reopen() when it has moved."""
+    """Check the store link (or the engine's push record) every `interval` seconds and
+    reopen() when it has moved."""
     log = logging.getLogger("kg.serve")
 
     def loop() -> None:
         failed: Path | None = None  # a build that would not open is not retried
+        reported = ""  # an engine that is down is reported once, not every `interval`
         while True:
             time.sleep(interval)
-            target = Path(app.config["KG"].store).resolve()
-            if target == failed:
+            settings = app.config["KG"]
+            target = Path(settings.store).resolve() if settings.backend == "embedded" else None
+            if target is not None and target == failed:
                 continue
             try:
                 reopen(app)
-                failed = None
-            except Exception as exc:  # keep serving the old build
+                failed, reported = None, ""
+            except Exception as exc:  # keep serving the old build (an engine may be down)
                 failed = target
-                log.error("cannot serve the new build %s, keeping the old one: %s", target, exc)
+                if str(exc) != reported:
+                    what = target or "the SPARQL engine's push"
+                    log.error("cannot serve the new build %s, keeping the old one: %s", what, exc)
+                reported = str(exc)
 
     thread = threading.Thread(target=loop, name="kg-store-watch", daemon=True)
     thread.start()

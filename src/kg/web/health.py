@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from kg import __version__
 from kg.web.dataset import served
@@ -24,7 +24,9 @@ def health() -> Response:
         software=__version__,
         digest=build.digest,
         build=build.build_id,
-        store=str(build.store_path),
+        backend=current_app.config["KG"].backend,
+        store=str(build.store_path) if build.store_path is not None else None,
+        origin=build.origin,
         triples=build.triples,
         graphs=build.graph_counts,
         worker=os.getpid(),
