@@ -218,7 +218,7 @@ def build(
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("read", read),
-        ("validate", lambda: validate(b.store, b.sources, b.tbox, b.cache)),
+        ("validate", lambda: validate(b.store, b.sources, b.tbox, b.cache, work)),
         ("reason", lambda: reason(b.store, b.tbox, b.cache)),
         ("store", lambda: _store_step(b)),
         # The search index goes into the build folder before the store link moves to it.
