@@ -41,17 +41,25 @@ class CheckCache:
             folder.mkdir(parents=True, exist_ok=True)
 
     def get(self, kind: str, key: str) -> Any | None:
+        value = self.load(key)
+        self.note(kind, key, hit=value is not None)
+        return value
+
+    def load(self, key: str) -> Any | None:
+        """The result stored under `key`, or None; counted by nobody (a worker process's look-up,
+        which the build then `note`s)."""
+        if self.folder is None:
+            return None
+        try:
+            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def note(self, kind: str, key: str, hit: bool) -> None:
+        """Count a look-up of `key` (made here or in a worker) and keep its entry."""
         self.used.add(key)
-        if self.folder is not None:
-            try:
-                value = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                value = None
-            if value is not None:
-                self.hits[kind] = self.hits.get(kind, 0) + 1
-                return value
-        self.misses[kind] = self.misses.get(kind, 0) + 1
-        return None
+        counts = self.hits if hit else self.misses
+        counts[kind] = counts.get(kind, 0) + 1
 
     def put(self, key: str, value: Any) -> None:
         self.used.add(key)

@@ -79,6 +79,7 @@ class Settings:
     host: str = setting("KG_HOST", "127.0.0.1")
     port: int = setting("KG_PORT", 8000)
     workers: int = setting("KG_WORKERS", 2)
+    build_workers: int = setting("KG_BUILD_WORKERS", 2)  # processes for SHACL slices, outputs
     threads: int = setting("KG_THREADS", 4)  # Python threads per worker process running the app
     query_processes: int = setting("KG_QUERY_PROCESSES", 0)  # per worker; 0 = one per thread
     inline_under_ms: float = setting("KG_INLINE_UNDER_MS", 50.0)

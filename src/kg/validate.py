@@ -23,6 +23,7 @@ import rdflib
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store
 from rdflib import OWL, RDF, RDFS, XSD
 
+import kg.workers
 from kg.buildcache import CheckCache, digest
 from kg.errors import Problem, ValidationError
 from kg.sources import DATA, TBOX, SourceFile, Sources, locate
@@ -259,41 +260,111 @@ def check_slice(program, triples: list[pyoxigraph.Triple], focus: list) -> list[
     return sorted(out)
 
 
-def check_shapes(store: Store, sources: Sources, cache: CheckCache, problems: Problems) -> None:
+Subjects = list[NamedNode | BlankNode]
+SliceResult = tuple[str, list[list[str]], bool]  # cache key, [focus, path, message]…, reused
+
+
+class SliceChecker:
+    """Checks slices of one store: gathers a slice's triples, looks its digest up in the cache,
+    runs the shapes on a miss and stores the result. One per process (the build's or a worker's)."""
+
+    def __init__(self, store: Store, shapes: Path, shapes_digest: str, cache: CheckCache):
+        self.store, self.shapes, self.shapes_digest, self.cache = (
+            store,
+            shapes,
+            shapes_digest,
+            cache,
+        )
+        self.hierarchy = list(
+            store.quads_for_pattern(
+                None, NamedNode(str(RDFS.subClassOf)), None, NamedNode(GRAPHS[TBOX])
+            )
+        )
+        self.program: pyshacl_turbo.CompiledShapes | None = None
+
+    def check(self, subjects: Subjects) -> SliceResult:
+        triples = slice_quads(self.store, subjects, self.hierarchy)
+        text = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES)
+        key = digest("shacl", self.shapes_digest, ENGINE, text)
+        found = self.cache.load(key)
+        if found is not None:
+            return key, found, True
+        if self.program is None:
+            self.program = pyshacl_turbo.CompiledShapes(
+                self.shapes.read_text(encoding="utf-8"),
+                shacl_graph_format="turtle",
+                advanced=True,
+            )
+        found = check_slice(self.program, triples, subjects)
+        self.cache.put(key, found)
+        return key, found, False
+
+
+# Below this many subjects the slices are checked in the build's process (starting workers
+# costs more than they save).
+PARALLEL_SUBJECTS = 2_000
+_worker: SliceChecker | None = None  # a worker process's checker
+
+
+def _start_worker(store_dir: str, shapes: Path, shapes_digest: str, cache: Path | None) -> None:
+    global _worker
+    _worker = SliceChecker(Store.read_only(store_dir), shapes, shapes_digest, CheckCache(cache))
+
+
+def _check_in_worker(subjects: Subjects) -> SliceResult:
+    assert _worker is not None
+    return _worker.check(subjects)
+
+
+def slice_results(
+    store: Store, sources: Sources, cache: CheckCache, jobs: list[Subjects], store_dir: Path | None
+) -> Iterator[SliceResult]:
+    """Each slice's result, in the order of `jobs`: on worker processes that open the store
+    read-only (when it is on disk and large enough), else here."""
+    assert sources.shapes is not None
+    workers = kg.workers.count()
+    if store_dir is None or workers < 2 or sum(map(len, jobs)) < PARALLEL_SUBJECTS:
+        checker = SliceChecker(store, sources.shapes, sources.shapes_digest, cache)
+        yield from map(checker.check, jobs)
+        return
+    store.flush()  # the workers read what is on disk
+    init = (str(store_dir), sources.shapes, sources.shapes_digest, cache.folder)
+    with kg.workers.pool(workers, _start_worker, init) as executor:
+        yield from kg.workers.ordered(executor, _check_in_worker, jobs, ahead=2 * workers)
+
+
+def check_shapes(
+    store: Store,
+    sources: Sources,
+    cache: CheckCache,
+    problems: Problems,
+    store_dir: Path | None = None,
+) -> None:
     """Run the shapes over every slice of every file (cached by the slice's digest)."""
     if sources.shapes is None:
         return
-    program = None
-    hierarchy = list(
-        store.quads_for_pattern(
-            None, NamedNode(str(RDFS.subClassOf)), None, NamedNode(GRAPHS[TBOX])
-        )
-    )
-    for source in sources.files:
-        for subjects in slices(source):
-            triples = slice_quads(store, subjects, hierarchy)
-            text = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES)
-            key = digest("shacl", sources.shapes_digest, ENGINE, text)
-            found = cache.get("shacl", key)
-            if found is None:
-                if program is None:
-                    program = pyshacl_turbo.CompiledShapes(
-                        sources.shapes.read_text(encoding="utf-8"),
-                        shacl_graph_format="turtle",
-                        advanced=True,
-                    )
-                found = check_slice(program, triples, subjects)
-                cache.put(key, found)
-            for focus, path, message in found:
-                where = short(focus) + (f" {short(path)}" if path else "")
-                problems.add(focus, [source], f"{where}: {message}", subject=True, where=where)
+    jobs = [(source, subjects) for source in sources.files for subjects in slices(source)]
+    results = slice_results(store, sources, cache, [subjects for _, subjects in jobs], store_dir)
+    for (source, _), (key, found, reused) in zip(jobs, results, strict=True):
+        cache.note("shacl", key, hit=reused)
+        for focus, path, message in found:
+            where = short(focus) + (f" {short(path)}" if path else "")
+            problems.add(focus, [source], f"{where}: {message}", subject=True, where=where)
 
 
-def validate(store: Store, sources: Sources, tbox: rdflib.Graph, cache: CheckCache) -> str:
-    """Run every check; raise ValidationError listing every problem. Returns what was reused."""
+def validate(
+    store: Store,
+    sources: Sources,
+    tbox: rdflib.Graph,
+    cache: CheckCache,
+    store_dir: Path | None = None,
+) -> str:
+    """Run every check; raise ValidationError listing every problem. Returns what was reused.
+
+    `store_dir`: where `store` is on disk, for the worker processes that check the slices."""
     problems = Problems()
     check_owl(store, sources, tbox, problems)
-    check_shapes(store, sources, cache, problems)
+    check_shapes(store, sources, cache, problems, store_dir)
     if problems.found:
         raise ValidationError(problems.lines(), problems.table())
     return f"SHACL slices: {cache.reused('shacl')}"
