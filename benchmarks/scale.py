@@ -48,7 +48,7 @@ BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 SCAD = "https://w3id.org/scad/"
 KG = [sys.executable, "-m", "kg.cli"]
-STEPS = ("read", "validate", "reason", "store", "owl", "docs", "pictures")
+STEPS = ("read", "validate", "review", "reason", "store", "search", "owl", "docs", "pictures")
 
 
 @dataclass
