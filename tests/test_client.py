@@ -31,7 +31,7 @@ def graph(built) -> Iterator[Graph]:
 def calls() -> list[tuple[str, dict[str, str]]]:
     """Every canned query with its defaults, and once more per example of its header."""
     out = []
-    for query in cat.load_catalogue(QUERIES).values():
+    for query in cat.Catalogue(QUERIES).queries().values():
         out.append((query.name, {}))
         for example in query.examples:
             params = dict(parse_qsl(example.lstrip("?")))
