@@ -8,6 +8,7 @@ Its quirks, and what is done about them here:
 - at its time limit it may answer 200 with what it found so far ("anytime" results, marked by
   the `X-SQL-State` header): that is a time-out (503), never an answer; its limit is set to what
   is left of ours by the `timeout` parameter (milliseconds);
+- its blank nodes are named `nodeID://b…` in SPARQL JSON: written back as `_:b…`;
 - it rewrites literals: language tags in lower case (`@zh-Hans` as `@zh-hans`), booleans as
   `1`/`0`, plain literals as `xsd:string`, SPARQL 1.0's `typed-literal` in JSON; N-Triples with
   non-ASCII escaped. So results are asked for in SPARQL JSON (N-Triples for a graph), every
@@ -17,12 +18,14 @@ Its quirks, and what is done about them here:
   form (`"0.50"` comes back `0.5`: the review's build has none that differ) and answers that
   differ in substance (see the README's "Past one machine").
 - on a kept-alive connection its answers wait for delayed ACKs: one connection per query;
-- its SPARQL compiler's errors are answered 500: a query error of ours (400) here.
+- its SPARQL compiler's errors are answered 500: a query error of ours (400) here; a query it
+  refuses by its cost estimate (`MaxQueryCostEstimationTime`) is a time-out (503).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pyoxigraph
 from pyoxigraph import Literal, NamedNode
@@ -36,6 +39,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 ROWS = RESULT_FORMATS[0]  # SPARQL JSON
 TRIPLES = next(f for f in GRAPH_FORMATS if f.name == "ntriples")
 
+_BNODE_CHARS = re.compile(r"[^A-Za-z0-9_]")
 ANYTIME_STATES = {"S1TAT"}  # "Returning incomplete results, query interrupted by result timeout"
 
 
@@ -76,6 +80,8 @@ class Virtuoso(Engine):
         if status == 500 and "Virtuoso 37000" in message:  # SPARQL compiler: the query's fault
             detail = message.split("\n\nSPARQL query:")[0].strip()
             return QueryError(f"the SPARQL engine refused the query: {detail}")
+        if status == 500 and "estimated execution time" in message:  # its cost estimate's limit
+            return QueryTimeout("the SPARQL engine estimates the query to run past its time limit")
         return super().failure(status, message)
 
     def wire_format(self, fmt: Format) -> Format:
@@ -116,6 +122,8 @@ def _boolean(value: str) -> str:
 
 
 def _json_term(term: dict) -> dict:
+    if term.get("type") == "bnode":  # `nodeID://b10001`: not a blank node label RDF allows
+        return {**term, "value": _BNODE_CHARS.sub("_", term["value"].removeprefix("nodeID://"))}
     if term.get("type") == "typed-literal":
         term = {**term, "type": "literal"}
     if term.get("type") != "literal":
