@@ -80,6 +80,16 @@ def mix(base: str) -> list[str]:
     return sparql + canned_paths() + entity_paths(base) + others
 
 
+def run_mixed(base: str, paths: list[str], seconds: int, connections: int, threads: int) -> Result:
+    """wrk on `base` for `seconds`, each connection sending `paths` in turn (the Lua script)."""
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    try:
+        script.write_text(LUA % ", ".join(json.dumps(p) for p in paths), encoding="utf-8")
+        return run_wrk(base + "/", {}, seconds, connections, threads, script)
+    finally:
+        script.unlink()
+
+
 def killer(base: str, seconds: float, log: list[str]) -> threading.Thread:
     """Kill a worker at 1/3 of the run and a query process at 2/3."""
 
@@ -125,18 +135,13 @@ def main() -> int:
     try:
         paths = mix(base)
         failing = [p for p in paths if fetch(base + p)[0] != 200]
-        script = Path(tempfile.mkstemp(suffix=".lua")[1])
-        script.write_text(LUA % ", ".join(json.dumps(p) for p in paths), encoding="utf-8")
         log: list[str] = []
         before = json.loads(fetch(base + "/health")[2])
         kill_thread = killer(base, args.seconds, log) if args.kill else None
-        result: Result = run_wrk(
-            base + "/", {}, args.seconds, args.connections, args.threads, script
-        )
+        result = run_mixed(base, paths, args.seconds, args.connections, args.threads)
         if kill_thread is not None:
             kill_thread.join(5)
         after = json.loads(fetch(base + "/health")[2])
-        script.unlink()
     finally:
         if proc is not None:
             stop(proc)

@@ -94,7 +94,11 @@ def start_ours(
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/sparql?query=" + urllib.parse.quote("ASK {}"))
+    try:
+        wait_for(base + "/sparql?query=" + urllib.parse.quote("ASK {}"))
+    except Exception:
+        stop(proc)  # not left running when it did not answer in time
+        raise
     return proc, base, time.monotonic() - started
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -14,46 +13,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import start_server, stop_server
+from conftest import Hammer, fetch, health, start_server, stop_server, until, wait_for_new
 from granian import Granian
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.config import Settings
 from kg.serve import granian_options
 from kg.store import open_read_only, swap_link, write_store
-
-
-def fetch(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
-
-
-def health(url: str) -> dict:
-    return json.loads(fetch(url + "/health")[1])
-
-
-def wait_for_new(url: str, before: dict, key: str = "build", timeout: float = 20.0) -> dict:
-    """Wait until every /health answer (12 in a row, from any worker) has a `key` other than
-    `before`'s (a new build, a new worker); return the last one."""
-    deadline = time.monotonic() + timeout
-    doc, in_a_row = before, 0
-    while time.monotonic() < deadline and in_a_row < 12:
-        doc = health(url)
-        in_a_row = in_a_row + 1 if doc[key] != before[key] else 0
-        time.sleep(0.05)
-    assert in_a_row == 12, f"{key} still {doc[key]} after {timeout} s"
-    return doc
-
-
-def until(condition, timeout: float = 20.0) -> None:
-    """Wait for `condition()` to hold (polled): the condition is the signal, not the time."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not come true in time"
-        time.sleep(0.02)
 
 
 def test_granian_options_from_the_environment(monkeypatch):
@@ -117,33 +83,6 @@ EXTRA = Quad(
     Literal("added by a rebuild"),
     NamedNode("https://w3id.org/scad/graph/statements"),
 )
-
-
-class Hammer:
-    """Clients sending queries on new connections until stopped; every answer must be a 200."""
-
-    def __init__(self, url: str, clients: int = 3):
-        self.url, self.failures, self.answered = url, [], 0
-        self.stop = threading.Event()
-        query = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        self.threads = [threading.Thread(target=self.run, args=(query,)) for _ in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def run(self, query: str) -> None:
-        while not self.stop.is_set():
-            try:
-                status, _ = fetch(f"{self.url}/sparql?query={query}")
-                if status != 200:
-                    self.failures.append(status)
-                self.answered += 1
-            except Exception as exc:  # a dropped connection is a failure too
-                self.failures.append(repr(exc))
-
-    def finish(self) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join(10)
 
 
 def test_a_rebuilt_store_is_picked_up_in_place_without_dropping_requests(own_store):
