@@ -255,11 +255,15 @@ def start_server(store_path: Path, extra_env: dict[str, str] | None = None) -> S
 
 
 def stop_server(server: Server) -> None:
+    """Stop it, and remove its log (read what you need of it before)."""
     server.process.terminate()  # granian stops its workers gracefully: give it time on a busy machine
     try:
         server.process.wait(timeout=40)
     except subprocess.TimeoutExpired:
         server.process.kill()
+        server.process.wait(timeout=10)
+    if server.log is not None:
+        server.log.unlink(missing_ok=True)
 
 
 def fetch(url: str) -> tuple[int, bytes]:
