@@ -87,7 +87,7 @@ def read_entities(store: Store) -> Iterator[Entity]:
     The rows of the scans are spilled to a scratch table and read back sorted and without
     repeats, one entity at a time: memory does not grow with the graph, as it would with
     SPARQL's DISTINCT, GROUP BY or ORDER BY (each holds every row) or a dict of the entities."""
-    broader = _broader(store)
+    broader = superclasses(store)
     with scratch_db("rows", ROW) as db:
         db.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * len(ROW))})", _rows(store))
         for iri, rows in groupby(db.execute(_SORTED), key=itemgetter(0)):
@@ -131,7 +131,7 @@ def _select(store: Store, query: str):  # noqa: ANN202 - pyoxigraph QuerySolutio
     return store.query(query, use_default_graph_as_union=True)
 
 
-def _broader(store: Store) -> dict[str, set[str]]:
+def superclasses(store: Store) -> dict[str, set[str]]:
     """Every class's strict superclasses (the transitive closure of rdfs:subClassOf)."""
     direct: dict[str, set[str]] = defaultdict(set)
     for row in _select(store, _SUBCLASSES):
