@@ -66,7 +66,11 @@ def make_store(path: Path, synth: Path) -> None:
 def sample(samples: list[tuple[float, float]], stop: threading.Event) -> None:
     """Every second until `stop`: the resident set's anonymous and file-backed (mapped) parts."""
     while not stop.wait(1.0):
-        samples.append((megabytes("RssAnon"), megabytes("RssFile")))
+        samples.append(resident())
+
+
+def resident() -> tuple[float, float]:
+    return megabytes("RssAnon"), megabytes("RssFile")
 
 
 def measure(path: Path) -> str:
@@ -74,7 +78,7 @@ def measure(path: Path) -> str:
     start = time.perf_counter()
     quads = sum(1 for _ in store)
     base = megabytes("VmRSS")
-    anon, file = megabytes("RssAnon"), megabytes("RssFile")
+    anon, file = resident()
     line = (
         f"store: {quads:,} quads read in {time.perf_counter() - start:.0f} s, {base:.0f} MB "
         f"(anonymous {anon:.0f}, file-backed {file:.0f})\n"
@@ -87,6 +91,7 @@ def measure(path: Path) -> str:
     report = write_index(path, store)
     elapsed = time.perf_counter() - start
     stop.set()
+    samples.append(resident())  # the end (and a sample for a step shorter than a second)
     peak = megabytes("VmHWM")
     marks = [sum(samples[max(int(len(samples) * f) - 1, 0)]) for f in (0.25, 0.5, 0.75, 1)]
     return line + (
