@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import SOURCES
 from pyoxigraph import Literal, NamedNode, Variable
+from tantivy import Query
 
 from kg.build import build
 from kg.errors import KgError, SourceError, StoreError
@@ -187,6 +188,20 @@ def test_the_index_is_in_the_build_folder(built):
     assert (folder / "index.json").is_file() and (folder / "entities").is_dir()
     assert built.report.timings["search"] > 0
     assert SearchIndex(built.store_path).entities > 100
+
+
+def test_the_terms_index_counts_every_english_term_as_the_index_has_it(search_index):
+    """The terms are counted as the documents are written (spilled, not held): the same terms
+    and counts, in the same order, as the written index's term lists walked name_en first."""
+    expected: dict[str, int] = {}
+    for field in ("name_en", "text_en"):
+        for term, df in search_index.index.searcher().terms_with_prefix(field, ""):
+            expected[term] = expected.get(term, 0) + df
+    terms = search_index.terms_index.searcher()
+    found = terms.search(Query.all_query(), terms.num_docs).hits
+    docs = [terms.doc(a) for _s, a in sorted(found, key=lambda h: (h[1].segment_ord, h[1].doc))]
+    assert [(d["term"][0], d["df"][0]) for d in docs] == list(expected.items())
+    assert search_index.meta["terms"] == len(expected) > 500
 
 
 def test_the_index_follows_a_rebuild(tmp_path):

@@ -4,7 +4,8 @@ Built with every build (`write_index`, called by the store step before it swaps 
 so that the index and the store it was made from are served together) into the build folder's
 `search/`; opened read-only by the service (`SearchIndex`) for /search, /search/suggest and the
 `search` canned query. Modules: `analysis` (folding, tokens, pinyin, marking), `documents`
-(entities read from the store), `index` (schema, writing, opening), `searcher` (queries).
+(entities read from the store), `index` (schema, writing, opening), `scratch` (the on-disk table
+writing spills to), `searcher` (queries).
 """
 
 from kg.search.index import FOLDER, IndexReport, write_index

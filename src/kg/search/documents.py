@@ -2,18 +2,23 @@
 
 An entity is every IRI under https://w3id.org/scad/ with a label, alternative label,
 definition, summary, title or description; its texts keep their language. The graph work is
-done by Oxigraph in five scans (texts, types, subclass links, statement counts); Python only
-groups the rows, so reading is linear in the size of the graph.
+done by Oxigraph in four scans (texts, types, subclass links, statement links), streamed as
+they come; their rows go through an on-disk SQLite table that sorts them and drops repeats, and
+Python groups them one entity at a time, so reading is linear in the size of the graph and its
+memory does not grow with it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 
 from pyoxigraph import Store
 
+from kg.search.scratch import scratch_db
 from kg.vocab import PREFIXES, SCAD
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
@@ -30,13 +35,13 @@ TEXT_PROPERTIES = (
 NOT_SUGGESTED = (SCAD + "EvidenceStatement", SCAD + "Outcome", SCAD + "Locator")
 
 _TEXTS = f"""
-SELECT DISTINCT ?s ?p ?o WHERE {{
+SELECT ?s ?p ?o WHERE {{
   VALUES ?p {{ {" ".join(f"<{p}>" for p in NAME_PROPERTIES + TEXT_PROPERTIES)} }}
   ?s ?p ?o
   FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{SCAD}") && isLiteral(?o))
 }}"""
 _TYPES = f"""
-SELECT DISTINCT ?s ?t WHERE {{
+SELECT ?s ?t WHERE {{
   ?s a ?t FILTER(isIRI(?s) && isIRI(?t) && STRSTARTS(STR(?s), "{SCAD}"))
 }}"""
 _SUBCLASSES = """
@@ -44,13 +49,19 @@ SELECT DISTINCT ?c ?d WHERE {
   ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?d FILTER(isIRI(?c) && isIRI(?d) && ?c != ?d)
 }"""
 # As the `search` canned query counts them: statements pointing at the entity, directly or
-# through their population's condition.
-_STATEMENT_COUNTS = f"""
+# through their population's condition (one row per link; the distinct ones are counted).
+_STATEMENTS = f"""
 PREFIX scad: <{SCAD}>
-SELECT ?e (COUNT(DISTINCT ?st) AS ?n) WHERE {{
+SELECT ?e ?st WHERE {{
   ?st a scad:EvidenceStatement .
   {{ ?st ?p ?e FILTER(isIRI(?e)) }} UNION {{ ?st scad:population/scad:condition ?e }}
-}} GROUP BY ?e"""
+  FILTER(STRSTARTS(STR(?e), "{SCAD}"))
+}}"""
+
+# The spilled rows: (iri, kind, lang, value, property, datatype), '' where a kind has none.
+ROW = ("iri", "kind", "lang", "value", "prop", "datatype")
+NAME, TEXT, TYPE, STATEMENT = range(4)  # kinds: value is the text, a class, a statement's IRI
+_SORTED = f"SELECT DISTINCT * FROM rows ORDER BY {', '.join(ROW)}"
 
 
 @dataclass
@@ -71,41 +82,56 @@ class Entity:
 
 
 def read_entities(store: Store) -> Iterator[Entity]:
-    """Every entity of the store with its texts, kinds and statement count, in IRI order."""
-    entities: dict[str, Entity] = {}
+    """Every entity of the store with its texts, kinds and statement count, in IRI order.
+
+    The rows of the scans are spilled to a scratch table and read back sorted and without
+    repeats, one entity at a time: memory does not grow with the graph, as it would with
+    SPARQL's DISTINCT, GROUP BY or ORDER BY (each holds every row) or a dict of the entities."""
+    broader = superclasses(store)
+    with scratch_db("rows", ROW) as db:
+        db.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * len(ROW))})", _rows(store))
+        for iri, rows in groupby(db.execute(_SORTED), key=itemgetter(0)):
+            entity = _entity(iri, rows, broader)
+            if entity is not None:
+                yield entity
+
+
+def _rows(store: Store) -> Iterator[tuple[str, int, str, str, str, str]]:
+    """The scans' rows as (iri, kind, lang, value, property, datatype), repeats included."""
     for row in _select(store, _TEXTS):
-        iri, prop, literal = row["s"].value, row["p"].value, row["o"]
-        entity = entities.get(iri)
-        if entity is None:
-            entity = entities[iri] = Entity(iri)
+        prop, literal = row["p"].value, row["o"]
+        kind = NAME if prop in NAME_PROPERTIES else TEXT
         lang = literal.language or ""
-        (entity.names if prop in NAME_PROPERTIES else entity.texts).append((lang, literal.value))
-        if prop == NAME_PROPERTIES[0]:
-            shown = entity.labels.get(lang)
-            if shown is None or literal.value < shown:  # one label per language, stable
-                entity.labels[lang] = literal.value
+        yield row["s"].value, kind, lang, literal.value, prop, literal.datatype.value
     for row in _select(store, _TYPES):
-        entity = entities.get(row["s"].value)
-        if entity is not None:
-            entity.types.add(row["t"].value)
-    broader = _broader(store)
-    for row in _select(store, _STATEMENT_COUNTS):
-        entity = entities.get(row["e"].value)
-        if entity is not None:
-            entity.statements = int(row["n"].value)
-    for iri in sorted(entities):
-        entity = entities[iri]
-        entity.names.sort()
-        entity.texts.sort()
-        entity.kinds = most_specific(entity.types, broader)
-        yield entity
+        yield row["s"].value, TYPE, "", row["t"].value, "", ""
+    for row in _select(store, _STATEMENTS):
+        yield row["e"].value, STATEMENT, "", row["st"].value, "", ""
+
+
+def _entity(iri: str, rows: Iterable[tuple], broader: dict[str, set[str]]) -> Entity | None:
+    """The entity of one IRI's sorted rows; None when it has no names or texts (not an entity)."""
+    entity = Entity(iri)
+    for _iri, kind, lang, value, prop, _datatype in rows:
+        if kind == TYPE:
+            entity.types.add(value)
+        elif kind == STATEMENT:
+            entity.statements += 1
+        else:
+            (entity.names if kind == NAME else entity.texts).append((lang, value))
+            if prop == NAME_PROPERTIES[0]:  # sorted by value: the least label of each language
+                entity.labels.setdefault(lang, value)
+    if not entity.names and not entity.texts:
+        return None
+    entity.kinds = most_specific(entity.types, broader)
+    return entity
 
 
 def _select(store: Store, query: str):  # noqa: ANN202 - pyoxigraph QuerySolutions
     return store.query(query, use_default_graph_as_union=True)
 
 
-def _broader(store: Store) -> dict[str, set[str]]:
+def superclasses(store: Store) -> dict[str, set[str]]:
     """Every class's strict superclasses (the transitive closure of rdfs:subClassOf)."""
     direct: dict[str, set[str]] = defaultdict(set)
     for row in _select(store, _SUBCLASSES):

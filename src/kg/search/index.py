@@ -16,15 +16,19 @@ that a query combines with boosts:
     popularity         n itself, the stronger prior of type-ahead: score × log2(2 + n)
     data               what a hit shows (labels, kinds, names and texts with their languages)
 
-The folder `search/` holds `entities/` (that index), `index.json` and `terms/`, a small index of the English terms with their document counts: a query
-word found nowhere is corrected to the nearest terms (Levenshtein distance 1, 2 from 8 letters)
-before the search, so that typos rank by BM25 like any word and are marked in snippets.
+The folder `search/` holds `entities/` (that index), `index.json` and `terms/`, a small index
+of the English terms with their document counts (counted in a scratch table as the documents are
+written, kg.search.scratch): a query word found nowhere is corrected to the nearest terms
+(Levenshtein distance 1, 2 from 8 letters) before the search, so that typos rank by BM25 like
+any word and are marked in snippets.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +40,7 @@ from tantivy import TextAnalyzerBuilder as Analyzer
 from kg.errors import StoreError
 from kg.search import analysis as an
 from kg.search.documents import Entity, read_entities
+from kg.search.scratch import scratch_db
 
 FOLDER = "search"  # inside the store's build folder: swapped, copied and pruned with it
 META = "index.json"  # format and counts, beside the two tantivy indexes entities/ and terms/
@@ -44,6 +49,14 @@ MAX_PREFIX = 20
 MAX_WORD_STARTS = 7
 WRITER_HEAP = 64_000_000
 SUGGESTED = "suggested"
+ENGLISH = ("name_en", "text_en")  # the fields the terms index counts
+# Each term's documents in each English field, summed. In the order of the index's own term
+# lists (by count, then term) walked name_en first, then text_en for the terms it adds: the
+# terms index's document order, by which corrections with equal scores rank.
+_TERM_COUNTS = """
+SELECT term, SUM(field = 0) AS names, SUM(field = 1) AS texts FROM terms GROUP BY term
+ORDER BY names = 0, CASE WHEN names > 0 THEN names ELSE texts END DESC, term
+"""
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -110,30 +123,42 @@ class IndexReport:
 
 def write_index(build_dir: Path, store: Store | None = None) -> IndexReport:
     """Index the store in `build_dir` into `build_dir/search` (replacing any index there);
-    `store`: that store, when the caller has it open (the build writing it)."""
+    `store`: that store, when the caller has it open (the build writing it).
+
+    Memory does not grow with the graph: entities are read one at a time, the writer flushes a
+    segment whenever its heap is full, and the English terms go to a scratch table as each
+    document is written, to be counted there."""
     folder = Path(build_dir) / FOLDER
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "entities").mkdir(parents=True)
     (folder / "terms").mkdir()
     try:
         store = store if store is not None else Store.read_only(str(build_dir))
-        index = _open(folder / "entities", _schema())
-        writer = index.writer(WRITER_HEAP, 1)
-        count = 0
-        for entity in read_entities(store):
-            writer.add_document(_document(entity))
-            count += 1
-        writer.commit()
-        writer.wait_merging_threads()
-        index.reload()
-        terms = _write_terms(index.searcher(), folder / "terms")
+        with scratch_db("terms", ("term", "field")) as db:
+            count = _write_entities(store, _open(folder / "entities", _schema()), db)
+            terms = _write_terms(db, folder / "terms")
         (folder / META).write_text(  # last: its presence says the index is whole
             json.dumps({"format": FORMAT, "entities": count, "terms": terms}) + "\n"
         )
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (OSError, RuntimeError, ValueError, sqlite3.Error) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise StoreError(f"cannot write the search index in {folder}: {exc}") from exc
     return IndexReport(folder, count, terms)
+
+
+def _write_entities(store: Store, index: Index, terms: sqlite3.Connection) -> int:
+    """One document per entity, in IRI order; each document's English terms into `terms`."""
+    english = _analyzers()["kg_en"]
+    writer = index.writer(WRITER_HEAP, 1)
+    count = 0
+    for entity in read_entities(store):
+        doc = _document(entity)
+        writer.add_document(doc)
+        terms.executemany("INSERT INTO terms VALUES (?, ?)", _english_terms(doc, english))
+        count += 1
+    writer.commit()
+    writer.wait_merging_threads()
+    return count
 
 
 def _document(entity: Entity) -> Document:
@@ -204,21 +229,27 @@ def _readings_by_position(folded: str) -> list[tuple[str, ...]]:
     return out
 
 
-def _write_terms(searcher: tantivy.Searcher, folder: Path) -> int:
-    counts: dict[str, int] = {}
-    for field in ("name_en", "text_en"):
-        for term, df in searcher.terms_with_prefix(field, ""):
-            counts[term] = counts.get(term, 0) + df
+def _english_terms(doc: Document, english: tantivy.TextAnalyzer) -> Iterator[tuple[str, int]]:
+    """The distinct terms of each English field of a document, as the index has them."""
+    for number, name in enumerate(ENGLISH):
+        terms = {term for text in doc.get_all(name) for term in english.analyze(text)}
+        yield from ((term, number) for term in terms)
+
+
+def _write_terms(db: sqlite3.Connection, folder: Path) -> int:
+    """The terms index: each English term with its document count, the two fields' summed."""
     index = _open(folder, _terms_schema())
     writer = index.writer(WRITER_HEAP, 1)
-    for term, df in counts.items():
+    count = 0
+    for term, names, texts in db.execute(_TERM_COUNTS):
         doc = Document()
         doc.add_text("term", term)
-        doc.add_unsigned("df", df)
+        doc.add_unsigned("df", names + texts)
         writer.add_document(doc)
+        count += 1
     writer.commit()
     writer.wait_merging_threads()
-    return len(counts)
+    return count
 
 
 # ---------------------------------------------------------------------------------------------
