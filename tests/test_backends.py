@@ -82,7 +82,7 @@ def examples(app: Flask) -> list[tuple[str, str]]:
     return out
 
 
-def answers_alike(app: Flask, remote_app: Flask) -> list[tuple[str, str]]:
+def calls_that_differ(app: Flask, remote_app: Flask) -> list[tuple[str, str]]:
     """The calls of `examples` whose answers through `remote_app` differ from `app`'s."""
     differ = []
     for name, query_string in examples(app):
@@ -123,7 +123,7 @@ def same_graph(a: bytes, b: bytes, fmt: str) -> bool:
 
 def test_every_canned_query_answers_as_on_the_embedded_store(app: Flask, remote_app: Flask):
     assert len(examples(app)) >= 40
-    assert answers_alike(app, remote_app) == []
+    assert calls_that_differ(app, remote_app) == []
 
 
 def test_sparql_protocol_answers_as_on_the_embedded_store(client, remote_app: Flask):

@@ -15,8 +15,9 @@ Its quirks, and what is done about them here:
   term is put back in RDF 1.1's form (tags in their BCP 47 case, `true`/`false`), and pyoxigraph
   writes the format the client asked for, byte for byte as the embedded store writes it. That
   needs the whole result (at most KG_MAX_ROWS rows). What it cannot undo: a decimal's lexical
-  form (`"0.50"` comes back `0.5`: the review's build has none that differ) and answers that
-  differ in substance (see the README's "Past one machine").
+  form (`"0.50"` comes back `0.5`: the review's build has none that differ). Where its
+  evaluation differs in substance, the canned queries are written in forms it reads as Oxigraph
+  does (queries/README.md).
 - on a kept-alive connection its answers wait for delayed ACKs: one connection per query;
 - its SPARQL compiler's errors are answered 500: a query error of ours (400) here; a query it
   refuses by its cost estimate (`MaxQueryCostEstimationTime`) is a time-out (503).
