@@ -306,7 +306,28 @@ def test_pagination_is_parsed_and_capped(catalogue):
     assert (call.limit, call.offset) == (5, 10)
     assert call.text().rstrip().endswith("OFFSET 10\nLIMIT 5")
     assert cat.bind(query, {}, max_limit=100).limit == 100
+    assert cat.bind(query, {}, max_limit=100, default_limit=20).limit == 20
+    assert cat.bind(query, {}, max_limit=100, default_limit=500).limit == 100
     for bad in ({"limit": "-1"}, {"limit": "many"}, {"limit": "101"}, {"offset": "1; DROP"}):
         with pytest.raises(ParameterError) as info:
             cat.bind(query, bad, max_limit=100)
         assert info.value.parameter in bad
+
+
+def test_a_page_mark_puts_the_page_in_its_sub_select(catalogue, tmp_path):
+    query = catalogue.get("statements-by-section")
+    assert (query.page_unit, catalogue.get("timeline").page_unit) == ("statements", "rows")
+    text = cat.bind(query, {"limit": "5", "offset": "10"}, max_limit=100).text()
+    inner, outer = text.split("# page of statements")
+    assert inner.rstrip().endswith("ORDER BY ?order OFFSET 10 LIMIT 5")
+    assert "LIMIT" not in outer and "OFFSET" not in outer
+    two = tmp_path / "two.rq"
+    two.write_text(
+        "# title: t\n# description: d\nSELECT ?s WHERE {\n"
+        "  { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s # page of statements\n  }\n"
+        "  { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s # page of statements\n  }\n}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(HeaderError) as info:
+        cat.parse_query_file(two)
+    assert info.value.line == 6 and "one `# page of …` mark" in str(info.value)

@@ -138,6 +138,29 @@ def test_pagination(client):
     assert "next page" in html and "previous page" in html
 
 
+def test_a_query_paging_statements_pages_them_whole(client):
+    """`# page of statements`: limit and offset count statements, whose rows come together;
+    with a filter given, the page is cut after it."""
+    for name in ("statements-by-section", "cq10-statement-provenance"):
+        everything = rows_of(client.get(f"/queries/{name}"))
+        pages = [
+            rows_of(client.get(f"/queries/{name}?limit=7&offset={o}")) for o in range(0, 105, 7)
+        ]
+        assert [row for page in pages for row in page] == everything
+        assert len(everything) >= 98 and len(pages[0]) >= 7 and not pages[-1]
+    section2 = rows_of(client.get("/queries/statements-by-section?sectionNumber=2"))
+    assert len(section2) > 3
+    assert (
+        rows_of(client.get("/queries/statements-by-section?sectionNumber=2&limit=3"))
+        == section2[:3]
+    )
+    text = client.get("/queries/statements-by-section.rq").get_data(as_text=True)
+    assert "# page of statements" in text
+    doc = client.get("/openapi.json").get_json()["paths"]["/queries/statements-by-section"]["get"]
+    described = next(p for p in doc["parameters"] if p["name"] == "limit")["description"]
+    assert described.startswith("At most this many statements (default 1000")
+
+
 def test_unacceptable_media_type_is_406(client):
     response = client.get("/queries/timeline", headers={"Accept": "image/png"})
     assert response.status_code == 406

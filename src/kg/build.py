@@ -27,6 +27,7 @@ from kg.curation.template import read_templates, refuse
 from kg.docs import write_docs
 from kg.errors import Problem
 from kg.export import write_protege
+from kg.order import order_quads
 from kg.pictures import write_pictures
 from kg.reason import reason
 from kg.search import write_index
@@ -196,6 +197,7 @@ def _review_step(b: Build, served: frozenset[str], report: BuildReport) -> None:
 def _store_step(b: Build) -> None:
     assert b.sources is not None
     b.store.bulk_extend(metadata_quads(b.store, b.sources.digest))
+    b.store.bulk_extend(order_quads(b.store))
     finish(b.store)
 
 

@@ -59,6 +59,11 @@ _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _DECIMAL = re.compile(r"^-?\d{1,18}(\.\d{0,18})?$")
 _DATE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")  # as DATE_PATTERN
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+# `# page of statements` ending a line of a sub-select: the page's LIMIT/OFFSET go there instead
+# of at the end (unless a filter is given), so that the engine chooses the page (by
+# scad:readingOrder) before it reads the details of each statement; `limit` and `offset` then
+# count those (see queries/README.md).
+_PAGE_MARK = re.compile(r"#[ \t]*page of (?P<unit>[a-z]+)[ \t]*$", re.MULTILINE)
 _OWN_LIMIT = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*(\b(LIMIT|OFFSET)\s+\d+\s*)?$", re.IGNORECASE)
 
 
@@ -99,6 +104,8 @@ class CannedQuery:
     parameters: tuple[Parameter, ...] = ()
     examples: tuple[str, ...] = ()
     paginated: bool = True  # False when the query has its own LIMIT/OFFSET
+    page_at: int | None = None  # where its `# page of …` mark is: the page goes there
+    page_unit: str = "rows"  # what `limit` and `offset` count: rows, or the mark's unit
     searched: str | None = None  # the parameter the search index matches (`# index: search ?q`)
 
     def parameter(self, name: str) -> Parameter | None:
@@ -112,6 +119,7 @@ class CannedQuery:
             "tags": list(self.tags),
             "form": self.form,
             "paginated": self.paginated,
+            "page_unit": self.page_unit,
             "parameters": [
                 {
                     "name": p.name,
@@ -263,7 +271,19 @@ def parse_query_file(path: Path) -> CannedQuery:
         examples=tuple(examples),
         paginated=form[1].upper() == "SELECT" and not _OWN_LIMIT.search(body.strip()),
         searched=searched,
+        **_page_mark(path, text, form[1].upper()),
     )
+
+
+def _page_mark(path: Path, text: str, form: str) -> dict[str, Any]:
+    """Where a `# page of …` mark is, and what it counts (none: the page counts rows)."""
+    marks = list(_PAGE_MARK.finditer(text))
+    if not marks:
+        return {}
+    if len(marks) > 1 or form != "SELECT":
+        line = text.count("\n", 0, marks[-1].start()) + 1
+        raise HeaderError(path, line, "one `# page of …` mark, in a SELECT's sub-select")
+    return {"page_at": marks[0].start(), "page_unit": marks[0]["unit"]}
 
 
 def _check_index(path: Path, line: tuple[int, str], params: list[Parameter], form: str) -> str:
@@ -505,10 +525,20 @@ class Call:
             return with_values(self.query.text, INDEX_VARIABLES, self.hits)
         if not self.query.paginated or (self.limit is None and not self.offset):
             return self.query.text
-        page = f"\nOFFSET {int(self.offset)}" if self.offset else ""
-        if self.limit is not None:
-            page += f"\nLIMIT {int(self.limit)}"
-        return self.query.text.rstrip() + "\n" + page + "\n"
+        page = [f"OFFSET {int(self.offset)}"] if self.offset else []
+        page += [f"LIMIT {int(self.limit)}"] if self.limit is not None else []
+        text, at = self.query.text, self.query.page_at
+        if at is not None and not self.filtered():
+            return text[:at] + " ".join(page) + " " + text[at:]
+        return text.rstrip() + "\n\n" + "\n".join(page) + "\n"
+
+    def filtered(self) -> bool:
+        """Whether a parameter without a default is bound: a filter, applied after a `# page`
+        sub-select, so that the page is then cut at the end of the query."""
+        return any(
+            p.default is None and Variable(p.name) in self.substitutions
+            for p in self.query.parameters
+        )
 
 
 def _page_number(name: str, raw: str | None, maximum: int | None) -> int | None:
@@ -531,12 +561,14 @@ def bind(
     engine: Executor | None = None,
     max_limit: int | None = None,
     ignore: tuple[str, ...] = (),
+    default_limit: int | None = None,
 ) -> Call:
     """Check every value against its parameter and return the terms to substitute.
 
     Unknown names are refused (a misspelt filter must not silently return everything), except
     those in `ignore` (e.g. the web layer's `format`). With an engine, `iri` values must be members
-    of their parameter's class. Defaults are bound when a value is not given.
+    of their parameter's class. Defaults are bound when a value is not given, and the page
+    is `default_limit` (at most `max_limit`) when no limit is.
     """
     call = Call(query)
     for name in values:
@@ -562,8 +594,9 @@ def bind(
         call.offset = _page_number("offset", values.get("offset"), MAX_OFFSET) or 0
     elif values.get("limit") or values.get("offset"):
         raise ParameterError("limit", "no limit or offset: this query returns a fixed set")
-    if max_limit is not None and call.limit is None and query.paginated:
-        call.limit = max_limit
+    if call.limit is None and query.paginated:
+        given = [n for n in (default_limit, max_limit) if n is not None]
+        call.limit = min(given) if given else None
     return call
 
 
@@ -574,12 +607,13 @@ def make_call(
     index: Callable[[], SearchIndex],
     max_limit: int | None = None,
     ignore: tuple[str, ...] = (),
+    default_limit: int | None = None,
 ) -> Call:
     """A call ready to run, as every caller of a canned query makes it (the API, `kg query`,
     `kg.open()`): the values checked and bound (`bind`), and for a query answered with the search
     index (`# index: search ?q`) its page of hits (`search`; `index` opens the build's index
     only for those)."""
-    call = bind(query, values, engine=engine, max_limit=max_limit, ignore=ignore)
+    call = bind(query, values, engine, max_limit, ignore, default_limit)
     if query.searched is not None:
         search(call, index())
     return call

@@ -191,6 +191,7 @@ class Graph:
             self.engine,
             lambda: SearchIndex(self.settings.store),
             max_limit=self.settings.max_rows,
+            default_limit=self.settings.page_size,
         )
         _, stream = self.engine.execute(
             call.text(), substitutions=call.substitutions, accept_format=ROWS_FORMAT

@@ -85,6 +85,7 @@ class Settings:
     inline_under_ms: float = setting("KG_INLINE_UNDER_MS", 50.0)
     query_timeout: float = setting("KG_QUERY_TIMEOUT", 5.0)
     max_rows: int = setting("KG_MAX_ROWS", 10000)
+    page_size: int = setting("KG_PAGE_SIZE", 1000)  # a canned query's page when no limit is given
     export_timeout: float = setting("KG_EXPORT_TIMEOUT", 600.0)
     max_body: int = setting("KG_MAX_BODY", 1_000_000)
     cors_origins: str = setting("KG_CORS_ORIGINS", "*")

@@ -47,6 +47,7 @@ def bind_request(query: cat.CannedQuery) -> cat.Call:
         search_index,
         max_limit=current_app.config["KG"].max_rows,
         ignore=("format",),
+        default_limit=current_app.config["KG"].page_size,
     )
 
 
@@ -176,12 +177,17 @@ def values() -> Response:
     return Response(json.dumps(body, ensure_ascii=False) + "\n", mimetype="application/json")
 
 
+def _openapi() -> dict[str, Any]:
+    settings = current_app.config["KG"]
+    return openapi_document(
+        get_catalogue().queries(), get_executor(), settings.max_rows, settings.page_size
+    )
+
+
 @bp.get("/openapi.json")
 @cached
 def openapi() -> Response:
-    doc = openapi_document(
-        get_catalogue().queries(), get_executor(), current_app.config["KG"].max_rows
-    )
+    doc = _openapi()
     return Response(
         json.dumps(doc, ensure_ascii=False, indent=1) + "\n", mimetype="application/json"
     )
@@ -190,9 +196,7 @@ def openapi() -> Response:
 @bp.get("/api")
 @cached
 def api_page() -> Response:
-    doc = openapi_document(
-        get_catalogue().queries(), get_executor(), current_app.config["KG"].max_rows
-    )
+    doc = _openapi()
     return Response(
         render_template("api/docs.html", doc=doc, title="Web API"), mimetype="text/html"
     )
@@ -258,7 +262,7 @@ def _examples(query: cat.CannedQuery) -> dict[str, str]:
 
 
 def openapi_document(
-    queries: dict[str, cat.CannedQuery], engine: Any, max_rows: int
+    queries: dict[str, cat.CannedQuery], engine: Any, max_rows: int, page_size: int
 ) -> dict[str, Any]:
     names = list(queries)
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -357,20 +361,25 @@ def openapi_document(
             },
         }
     }
-    page_params = [
-        {
-            "name": "limit",
-            "in": "query",
-            "description": f"At most this many rows (default and maximum {max_rows})",
-            "schema": {"type": "integer", "minimum": 0, "maximum": max_rows},
-        },
-        {
-            "name": "offset",
-            "in": "query",
-            "description": "Skip this many rows first (default 0)",
-            "schema": {"type": "integer", "minimum": 0, "maximum": cat.MAX_OFFSET},
-        },
-    ]
+
+    def page_params(unit: str) -> list[dict[str, Any]]:
+        together = "" if unit == "rows" else f"; the rows of one of the {unit} come together"
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "description": f"At most this many {unit} (default {min(page_size, max_rows)}, "
+                f"maximum {max_rows}){together}",
+                "schema": {"type": "integer", "minimum": 0, "maximum": max_rows},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "description": f"Skip this many {unit} first (default 0)",
+                "schema": {"type": "integer", "minimum": 0, "maximum": cat.MAX_OFFSET},
+            },
+        ]
+
     format_param = {
         "name": "format",
         "in": "query",
@@ -395,7 +404,7 @@ def openapi_document(
             if param.name in examples:
                 entry["example"] = _typed(param, examples[param.name])
             parameters.append(entry)
-        parameters += (page_params if query.paginated else []) + [format_param]
+        parameters += (page_params(query.page_unit) if query.paginated else []) + [format_param]
         paths[f"/queries/{query.name}"] = {
             "get": {
                 "operationId": "query_" + query.name.replace("-", "_"),
