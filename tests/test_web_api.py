@@ -150,15 +150,16 @@ def test_a_query_paging_statements_pages_them_whole(client):
         assert len(everything) >= 98 and len(pages[0]) >= 7 and not pages[-1]
     section2 = rows_of(client.get("/queries/statements-by-section?sectionNumber=2"))
     assert len(section2) > 3
-    assert (
-        rows_of(client.get("/queries/statements-by-section?sectionNumber=2&limit=3"))
-        == section2[:3]
-    )
+    page = rows_of(client.get("/queries/statements-by-section?sectionNumber=2&limit=3"))
+    assert page == section2[:3]
     text = client.get("/queries/statements-by-section.rq").get_data(as_text=True)
     assert "# page of statements" in text
-    doc = client.get("/openapi.json").get_json()["paths"]["/queries/statements-by-section"]["get"]
-    described = next(p for p in doc["parameters"] if p["name"] == "limit")["description"]
-    assert described.startswith("At most this many statements (default 1000")
+    doc = client.get("/openapi.json").get_json()["paths"]
+    for name, unit in (("statements-by-section", "statements"), ("timeline", "rows")):
+        limit = next(
+            p for p in doc[f"/queries/{name}"]["get"]["parameters"] if p["name"] == "limit"
+        )
+        assert limit["description"].startswith(f"At most this many {unit} (default 1000")
 
 
 def test_unacceptable_media_type_is_406(client):
