@@ -116,7 +116,7 @@ def main() -> int:
         on, on_base, _ = start_ours(store, args.workers, args.worker_threads, KG_CACHE_SIZE="256")
         on_url = on_base + "/sparql"
         procs.append(on)
-        rows = []
+        rows, skipped = [], []
         for name, text in queries.items():
             accept = GRAPH_ACCEPT if is_graph_query(text) else SELECT_ACCEPT
             headers = {"Accept": accept}
@@ -124,6 +124,7 @@ def main() -> int:
             status_ox, _, body_ox, _ = fetch(ox_url + qs, headers)
             status_ours, h_ours, body_ours, _ = fetch(on_url + qs, headers)
             if status_ox != 200 or status_ours != 200:
+                skipped.append(f"{name} (oxigraph {status_ox}, ours {status_ours})")
                 print(
                     f"skip {name}: oxigraph {status_ox}, ours {status_ours}: {body_ours[:200]!r}",
                     file=sys.stderr,
@@ -187,13 +188,18 @@ def main() -> int:
     if errors:
         lines.append("")
         lines.append(f"Non-2xx answers during the runs: {errors}")
+    if skipped:
+        lines += ["", f"Not measured (an error answer, e.g. ours past its time limit): {skipped}"]
     table = "\n".join(lines)
     print(table)
     if args.markdown:
         args.markdown.write_text(table + "\n", encoding="utf-8")
     summary = {
-        name: {"ox": r_ox.rps, "off": r_off.rps, "on": r_on.rps}
-        for name, _s, _z, r_ox, r_off, r_on, _r in rows
+        "queries": {
+            name: {"ox": r_ox.rps, "off": r_off.rps, "on": r_on.rps}
+            for name, _s, _z, r_ox, r_off, r_on, _r in rows
+        },
+        "skipped": skipped,
     }
     (Path(tempfile.gettempdir()) / "kg-bench-last.json").write_text(json.dumps(summary, indent=1))
     return 0
