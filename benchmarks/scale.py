@@ -22,7 +22,8 @@ One table is printed at the end. The measurements are sections (`SECTIONS`): a f
 takes a `Run` (the size, its store, its folder) and fills in its columns.
 
     .venv/bin/python benchmarks/scale.py [--sizes 1000 10000 100000] [--million] [--seed 1]
-                                         [--build-only] [--load-seconds 60]
+                                         [--build-only | --service-only --keep DIR]
+                                         [--load-seconds 60]
 """
 
 from __future__ import annotations
@@ -269,9 +270,16 @@ def main() -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="the build and the exports only (no service)"
     )
+    parser.add_argument(
+        "--service-only",
+        action="store_true",
+        help="the service and the traffic only, on the stores an earlier run left in --keep",
+    )
     parser.add_argument("--load-seconds", type=int, default=60)
     args = parser.parse_args()
-    sections = SECTIONS[:3] if args.build_only else SECTIONS
+    if args.service_only and args.keep is None:
+        parser.error("--service-only measures the stores kept in a --keep folder")
+    sections = SECTIONS[:3] if args.build_only else SECTIONS[3:] if args.service_only else SECTIONS
     sizes = args.sizes + ([1_000_000] if args.million else [])
     base = args.keep or Path(tempfile.mkdtemp(prefix="kg-scale-"))
     runs = []
@@ -281,6 +289,7 @@ def main() -> int:
             run.folder.mkdir(parents=True, exist_ok=True)
             for section in sections:
                 section(run)
+                print(f"N={n:,} {section.__name__}: {run.columns}", file=sys.stderr, flush=True)
             print(f"N={n:,}: {run.columns}", file=sys.stderr, flush=True)
             runs.append(run)
     finally:
