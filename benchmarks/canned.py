@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Every canned query on one store, as the service runs it: one call with its defaults and one
 per example of its header, each checked and bound by the catalogue (`make_call`, the search
-index for `search`), run once through the query step with the service's row cap and a longer
-time limit, so that a slow query shows its time instead of the service's time-out.
+index for `search`), run once through the query step with the service's row cap and default
+page (KG_MAX_ROWS, KG_PAGE_SIZE) and a longer time limit, so that a slow query shows its time
+instead of the service's time-out.
 
     .venv/bin/python benchmarks/canned.py --store /tmp/scale/store [--timeout 60] [--only NAME…]
 
@@ -45,12 +46,16 @@ def calls(catalogue: Catalogue, only: list[str]) -> list[tuple[str, dict[str, st
     return out
 
 
-def run(engine: Executor, catalogue: Catalogue, store: Path, name: str, values: dict) -> str:
+def run(
+    engine: Executor, catalogue: Catalogue, store: Path, name: str, values: dict, page: int
+) -> str:
     """The rows and seconds cells of one call, or why it gave no rows."""
     try:
         query = catalogue.get(name)
         search = lambda: SearchIndex(store)  # noqa: E731
-        call = make_call(query, values, engine, search, max_limit=engine.max_rows)
+        call = make_call(
+            query, values, engine, search, max_limit=engine.max_rows, default_limit=page
+        )
         start = time.perf_counter()
         _, stream = engine.execute(
             call.text(), substitutions=call.substitutions, accept_format=ROWS_FORMAT
@@ -77,7 +82,7 @@ def main() -> int:
     print("| query | parameters | rows | seconds |\n|---|---|---:|---:|")
     with Executor(args.store, timeout=args.timeout, max_rows=settings.max_rows) as engine:
         for name, values in calls(catalogue, args.only):
-            cells = run(engine, catalogue, args.store, name, values)
+            cells = run(engine, catalogue, args.store, name, values, settings.page_size)
             print(
                 f"| {name} | {' '.join(f'{k}={v}' for k, v in values.items()) or '(defaults)'} | {cells} |",
                 flush=True,

@@ -318,8 +318,11 @@ def test_cq12_stem_cell_barriers(run_query):
 EVIDENCE_COLUMNS = [
     "statement",
     "therapy",
+    "therapy_label",
     "condition",
+    "condition_label",
     "measure",
+    "measure_label",
     "value",
     "lower",
     "upper",
@@ -350,20 +353,25 @@ def test_evidence_table_one_row_per_outcome(run_query, store):
     )
     assert len(rows) == outcomes >= 19
     assert all(r["source_doi"] and r["locator"] and r["summary"] for r in rows)
-    trm = next(r for r in rows if r["measure"] == "transplant-related mortality")
+    for column in ("therapy", "condition", "measure"):
+        assert all(r[column].startswith(SCAD) and r[f"{column}_label"] for r in rows)
+    trm = next(r for r in rows if r["measure_label"] == "transplant-related mortality")
     assert (num(trm["lower"]), num(trm["upper"]), trm["value"]) == (2, 17, None)
     assert trm["unit"] == "percent"
     assert (
-        next(r for r in rows if r["measure"] == "share of trials in phase I/II")["value"] == "83.6"
+        next(r for r in rows if r["measure_label"] == "share of trials in phase I/II")["value"]
+        == "83.6"
     )
-    relapse = next(r for r in rows if r["measure"] == "relapse rate" and r["followup"] == "1 year")
+    relapse = next(
+        r for r in rows if r["measure_label"] == "relapse rate" and r["followup"] == "1 year"
+    )
     assert num(relapse["value"]) == 40 and relapse["approximate"] == "true"
 
 
 def test_evidence_table_filters_and_chinese(run_query):
     allo = run_query("evidence-table", therapy=iri("allogeneic-msct"), lang="zh")
     assert {num(r["value"]) for r in allo} >= {Decimal(60), Decimal(29), Decimal(34), Decimal(25)}
-    assert all(r["condition"] == "系统性红斑狼疮" for r in allo)
+    assert all(r["condition_label"] == "系统性红斑狼疮" for r in allo)
     assert any(r["followup"] == "5 年" for r in allo)
     relapse = run_query("evidence-table", measure=iri("relapse-rate"))
     assert sorted(num(r["value"]) for r in relapse) == [25, 40]
@@ -381,12 +389,14 @@ def test_evidence_table_keeps_ranges_bounds_and_approximations(run_query):
     rows = run_query("evidence-table")
 
     def row(measure: str, therapy: str) -> dict:
-        return next(r for r in rows if r["measure"] == measure and r["therapy"] == therapy)
+        return next(
+            r for r in rows if r["measure_label"] == measure and r["therapy_label"] == therapy
+        )
 
     mortality = row("mortality", "allogeneic HSCT")
     assert (num(mortality["lower"]), num(mortality["upper"]), mortality["value"]) == (30, 50, None)
     assert mortality["unit"] == "percent" and "10.3760" in mortality["source_doi"]
-    assert len([r for r in rows if r["measure"] == "mortality"]) == 1  # one row, not two
+    assert len([r for r in rows if r["measure_label"] == "mortality"]) == 1  # one row, not two
     worldwide = row(
         "number of patients", "haematopoietic stem-cell transplantation (HSCT, donor unspecified)"
     )
@@ -396,11 +406,11 @@ def test_evidence_table_keeps_ranges_bounds_and_approximations(run_query):
     china = row("estimated number of people affected", "conventional drug therapy")
     assert num(china["value"]) == 80_000_000 and china["approximate"] == "true"
     funding = next(
-        r for r in rows if r["measure"] == "share of trials funded by academic institutions"
+        r for r in rows if r["measure_label"] == "share of trials funded by academic institutions"
     )
     assert num(funding["value"]) == 50 and funding["upper"] is None  # 近半数: about 50 %
     assert funding["approximate"] == "true"
-    years = next(r for r in rows if r["measure"] == "length of the research history")
+    years = next(r for r in rows if r["measure_label"] == "length of the research history")
     assert num(years["value"]) == 30 and years["approximate"] == "true"
     flagged = [r for r in rows if r["approximate"] == "true"]
     assert len(flagged) == 4  # 8000万, 约40%, 近30年, 近半数: nothing else is approximate

@@ -165,7 +165,9 @@ def test_nanopublications_have_their_four_graphs(dist, store):
 
 def test_evidence_csv(dist):
     header = (dist / "evidence.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.startswith("statement,therapy,condition,measure,value")
+    assert header.startswith(
+        "statement,therapy,therapy_label,condition,condition_label,measure,measure_label,value"
+    )
 
 
 def test_second_release_by_the_cli_is_identical(built, dist, tmp_path):
